@@ -1,0 +1,37 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { createPublisher } from '../bus/index.ts';
+import { type BusEnvelope, MessageReceivedSchema } from '../schemas/index.ts';
+import { createStorage } from '../schemas/table.ts';
+import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
+import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createSessionStore } from './session-store.ts';
+import { createTurnRunner, type TurnRunner } from './turn-runner.ts';
+
+const logger = new Logger({ serviceName: 'agent' });
+let runTurn: TurnRunner | undefined;
+
+/**
+ * Lambda entry of the agent: one turn per invocation. The event is the bus envelope of a
+ * `MessageReceived`; the turn's abort is tied to this invocation's deadline.
+ */
+export async function handler(event: BusEnvelope, context: Context): Promise<void> {
+  const parsed = MessageReceivedSchema.safeParse(event.detail);
+  if (!parsed.success) {
+    // Retrying cannot fix a malformed event; log it (without its text) and drop it.
+    logger.error('malformed MessageReceived dropped', { eventId: event.id, issues: parsed.error.issues.length });
+    return;
+  }
+  runTurn ??= createTurnRunner({
+    storage: createStorage(),
+    publisher: createPublisher(),
+    sessionStore: createSessionStore(),
+    loadAdapter: () => loadOpenClaw(),
+    logger,
+    workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw',
+    defaultLlm: defaultLlmSettingsFromEnv(),
+    owner: `lambda:${context.logStreamName}`,
+    reserveMs: 8_000,
+  });
+  await runTurn(parsed.data, { deadlineAt: Date.now() + context.getRemainingTimeInMillis() });
+}

@@ -1,0 +1,59 @@
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { type LlmSettings, LlmSettingsSchema } from '../schemas/index.ts';
+import type { Storage } from '../schemas/table.ts';
+
+/** Environment variables that choose the deployment-wide default LLM, in order of precedence. */
+export const LLM_ENV_HELP = [
+  'OPENCLAW_LLM_BASE_URL=http://127.0.0.1:11434/v1 OPENCLAW_LLM_MODEL=llama3.2   (any OpenAI-compatible server, e.g. Ollama; optional OPENCLAW_LLM_API_KEY)',
+  'ANTHROPIC_API_KEY=...   (optional ANTHROPIC_MODEL, default claude-sonnet-4-5)',
+  'OPENAI_API_KEY=...      (optional OPENAI_MODEL, default gpt-4.1-mini; OPENAI_BASE_URL)',
+];
+
+/**
+ * The LLM a user gets when they have not chosen one: from the environment, or undefined when none is
+ * configured (the agent then answers with an explanation instead of failing silently).
+ */
+export function defaultLlmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings | undefined {
+  if (env.OPENCLAW_LLM_BASE_URL) {
+    return LlmSettingsSchema.parse({
+      provider: 'custom',
+      api: 'openai-completions',
+      model: env.OPENCLAW_LLM_MODEL || 'default',
+      baseUrl: env.OPENCLAW_LLM_BASE_URL,
+      apiKeyRef: 'OPENCLAW_LLM_API_KEY',
+    });
+  }
+  if (env.ANTHROPIC_API_KEY) {
+    return {
+      provider: 'anthropic',
+      api: 'anthropic-messages',
+      model: env.ANTHROPIC_MODEL || 'claude-sonnet-4-5',
+      baseUrl: 'https://api.anthropic.com',
+      apiKeyRef: 'ANTHROPIC_API_KEY',
+    };
+  }
+  if (env.OPENAI_API_KEY) {
+    return {
+      provider: 'openai',
+      api: 'openai-completions',
+      model: env.OPENAI_MODEL || 'gpt-4.1-mini',
+      baseUrl: env.OPENAI_BASE_URL || 'https://api.openai.com/v1',
+      apiKeyRef: 'OPENAI_API_KEY',
+    };
+  }
+  return undefined;
+}
+
+/** The user's own choice if they made one, else the deployment default. */
+export async function resolveLlmSettings(
+  storage: Storage,
+  userId: string,
+  fallback: LlmSettings | undefined,
+): Promise<LlmSettings | undefined> {
+  const { Item } = await storage.UserSettingsEntity.build(GetItemCommand).key({ userId }).send();
+  if (Item?.llm) {
+    const parsed = LlmSettingsSchema.safeParse(JSON.parse(Item.llm));
+    if (parsed.success) return parsed.data;
+  }
+  return fallback;
+}

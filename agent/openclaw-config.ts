@@ -1,0 +1,79 @@
+// Builds the OpenClaw config object we hand to every turn. A plain object is enough: the embedded
+// runner takes `config` as a parameter, so no openclaw.json is written. Every key below was checked
+// against the JSON schema printed by `openclaw config schema` (openclaw 2026.9.6), and the whole
+// object passes `openclaw config validate` (see openclaw-adapter.test.ts).
+import type { LlmSettings } from '../schemas/index.ts';
+
+/** What {@link buildOpenClawConfig} needs. */
+export interface OpenClawConfigInput {
+  llm: LlmSettings;
+  /** The agent's workspace (files it may read and write); one per user. */
+  workspaceDir: string;
+  /** Skill allow-list; default none. Each skill adds to the system prompt on every turn. */
+  skills?: string[];
+  /** Context window of the model, in tokens, used for compaction decisions. Default 128k. */
+  contextWindow?: number;
+  /** Largest reply, in tokens. Default 8192. */
+  maxTokens?: number;
+}
+
+/** The only agent we run; OpenClaw needs it in `agents.entries` to find the workspace. */
+export const OPENCLAW_AGENT_ID = 'main';
+
+/**
+ * Name of the environment variable the API key SecretRef points at when the settings carry no
+ * `apiKeyRef`. Local models (Ollama, the test fake) ignore the key but OpenClaw still resolves one.
+ */
+export const DEFAULT_API_KEY_ENV = 'OPENCLAW_LLM_API_KEY';
+
+/**
+ * The lean OpenClaw config for one user's turns.
+ *
+ * Lean on purpose: `skipBootstrap`, `contextInjection: 'never'`, no skills, `tools.profile: 'minimal'`,
+ * `plugins.slots.memory: 'none'` and `skills.load.watch: false` cut the system prompt from 47 KB to
+ * 9 KB and the first turn by about 2 s (measured, see docs DESIGN.md). Tools run on the host unless
+ * sandboxed, so the tool set stays small and explicit.
+ */
+export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, unknown> {
+  const { llm } = input;
+  return {
+    models: { mode: 'replace', providers: { [llm.provider]: providerEntry(input) } },
+    agents: {
+      defaults: {
+        model: { primary: `${llm.provider}/${llm.model}` },
+        workspace: input.workspaceDir,
+        // No AGENTS.md/SOUL.md/… written into the workspace, and none injected into the prompt.
+        skipBootstrap: true,
+        contextInjection: 'never',
+        skills: input.skills ?? [],
+      },
+      entries: { [OPENCLAW_AGENT_ID]: { workspace: input.workspaceDir } },
+    },
+    tools: { profile: 'minimal' },
+    skills: { load: { watch: false } },
+    plugins: { slots: { memory: 'none' } },
+  };
+}
+
+/** The env SecretRef for the provider's API key: the key itself never enters the config. */
+export function apiKeySecretRef(llm: LlmSettings): { source: 'env'; provider: 'default'; id: string } {
+  return { source: 'env', provider: 'default', id: llm.apiKeyRef ?? DEFAULT_API_KEY_ENV };
+}
+
+function providerEntry(input: OpenClawConfigInput): Record<string, unknown> {
+  const { llm } = input;
+  return {
+    ...(llm.baseUrl ? { baseUrl: llm.baseUrl } : {}),
+    api: llm.api,
+    apiKey: apiKeySecretRef(llm),
+    models: [
+      {
+        id: llm.model,
+        name: llm.model,
+        input: ['text'],
+        contextWindow: input.contextWindow ?? 128_000,
+        maxTokens: input.maxTokens ?? 8192,
+      },
+    ],
+  };
+}

@@ -1,0 +1,103 @@
+import type { Publisher } from '../bus/index.ts';
+import {
+  EventSources,
+  MAX_REPLY_TEXT_CHARS,
+  type ReplyCompleted,
+  type ReplyTo,
+  type UserFacingError,
+} from '../schemas/index.ts';
+
+export interface ReplyStreamOptions {
+  publisher: Publisher;
+  userId: string;
+  conversationId: string;
+  replyTo: ReplyTo;
+  inReplyTo: string;
+  /**
+   * At most one ReplyDelta per this interval: each is a PutEvents call and a delivery, and channels such
+   * as Telegram allow about one edit a second anyway. @default 250
+   */
+  minIntervalMs?: number;
+  /** Told when a delta could not be published; deltas are best-effort, the completed reply is not. */
+  onDeltaError?: (error: unknown) => void;
+}
+
+export interface CompleteInput {
+  status: ReplyCompleted['status'];
+  text: string;
+  error?: UserFacingError;
+  durationMs?: number;
+  usage?: ReplyCompleted['usage'];
+}
+
+const TRUNCATION_NOTE = '\n\n[reply truncated]';
+
+function capText(text: string): string {
+  return text.length <= MAX_REPLY_TEXT_CHARS ? text : text.slice(0, MAX_REPLY_TEXT_CHARS - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
+}
+
+/**
+ * Turns OpenClaw's cumulative partial text into throttled `ReplyDelta` events and a final
+ * `ReplyCompleted`. Deltas carry the whole text so far and a rising `seq`, because EventBridge does not
+ * keep order: a consumer keeps the highest seq it has seen.
+ */
+export function createReplyStream(options: ReplyStreamOptions) {
+  const { publisher, userId, conversationId, replyTo, inReplyTo } = options;
+  const minIntervalMs = options.minIntervalMs ?? 250;
+  let seq = 0;
+  let latest = '';
+  let sentText = '';
+  let lastSentAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  let completed = false;
+
+  function sendDelta(): void {
+    timer = undefined;
+    if (completed || latest === sentText) return;
+    sentText = latest;
+    lastSentAt = Date.now();
+    seq += 1;
+    const detail = { userId, conversationId, replyTo, inReplyTo, seq, text: capText(latest) };
+    inFlight = inFlight
+      .then(() => publisher.publish({ source: EventSources.agent, detailType: 'ReplyDelta.v1', detail }))
+      .catch((error) => options.onDeltaError?.(error));
+  }
+
+  return {
+    /** Offers the reply so far. Sent now if the interval has passed, else once it has. */
+    push(cumulativeText: string): void {
+      if (completed) return;
+      latest = cumulativeText;
+      if (timer) return;
+      const wait = lastSentAt + minIntervalMs - Date.now();
+      if (wait <= 0) sendDelta();
+      else timer = setTimeout(sendDelta, wait);
+    },
+
+    /** Publishes the final reply after any delta in flight. Throws if it cannot be published. */
+    async complete(input: CompleteInput): Promise<void> {
+      completed = true;
+      if (timer) clearTimeout(timer);
+      await inFlight;
+      const detail: ReplyCompleted = {
+        userId,
+        conversationId,
+        replyTo,
+        inReplyTo,
+        seq: seq + 1,
+        status: input.status,
+        text: capText(input.text),
+        ...(input.error ? { error: input.error } : {}),
+        ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
+        ...(input.usage ? { usage: input.usage } : {}),
+      };
+      await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
+    },
+
+    /** How many deltas were published (for logs and tests). */
+    get deltaCount(): number {
+      return seq;
+    },
+  };
+}

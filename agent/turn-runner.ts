@@ -1,0 +1,159 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Publisher } from '../bus/index.ts';
+import { EventSources, type LlmSettings, type MessageReceived } from '../schemas/index.ts';
+import type { Storage } from '../schemas/table.ts';
+import { resolveLlmSettings } from './llm-settings.ts';
+import type { OpenClawAdapter } from './openclaw-adapter.ts';
+import { buildOpenClawConfig } from './openclaw-config.ts';
+import { createReplyStream } from './reply-stream.ts';
+import { createSessionLock, SessionLockTimeoutError } from './session-lock.ts';
+import type { SessionStore } from './session-store.ts';
+import { redactSecrets, TurnErrors } from './turn-errors.ts';
+
+export interface TurnRunnerOptions {
+  storage: Storage;
+  publisher: Publisher;
+  sessionStore: SessionStore;
+  /** Loaded lazily on the first turn: importing OpenClaw takes seconds. */
+  loadAdapter: () => Promise<OpenClawAdapter>;
+  logger: Logger;
+  /** Where users' state and workspaces are unpacked. @default /tmp/openclaw */
+  workRoot: string;
+  /** The LLM when the user has not chosen one. */
+  defaultLlm: LlmSettings | undefined;
+  /** Lock owner prefix, unique per runtime instance; the message id is appended per turn. */
+  owner: string;
+  /** Kept back from the deadline to save state and publish the reply. @default 5000 */
+  reserveMs?: number;
+  /** Environment the key references are read from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** @default 250 */
+  deltaIntervalMs?: number;
+}
+
+export interface TurnOptions {
+  /** Epoch ms by which everything, reply included, must be done (the Lambda deadline). */
+  deadlineAt: number;
+}
+
+/** A turn's session key: one OpenClaw session per conversation. */
+export const sessionKeyFor = (conversationId: string) => `conv-${conversationId}`;
+
+/**
+ * Runs one agent turn for a `MessageReceived`: takes the user's session lock, restores their OpenClaw
+ * state from the blob store, runs the turn with streaming `ReplyDelta`s, saves the state, and always
+ * publishes a `ReplyCompleted` — with an error the user can read when the turn fails or runs out of
+ * time. It throws only when even that reply cannot be published, so the bus retries the message.
+ */
+export function createTurnRunner(options: TurnRunnerOptions) {
+  const { storage, publisher, sessionStore, logger, workRoot, owner } = options;
+  const reserveMs = options.reserveMs ?? 5_000;
+  const env = options.env ?? process.env;
+
+  return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<void> {
+    const startedAt = Date.now();
+    const abortAt = turn.deadlineAt - reserveMs;
+    const { userId, conversationId, replyTo, messageId } = message;
+    const log = logger.createChild({ persistentKeys: { userId, conversationId, messageId } });
+    const stream = createReplyStream({
+      publisher,
+      userId,
+      conversationId,
+      replyTo,
+      inReplyTo: messageId,
+      minIntervalMs: options.deltaIntervalMs,
+      onDeltaError: (error) => log.warn('delta not published', { error: error as Error }),
+    });
+    const fail = (error: ReturnType<(typeof TurnErrors)[keyof typeof TurnErrors]>, status: 'error' | 'aborted' = 'error') =>
+      stream.complete({ status, text: '', error, durationMs: Date.now() - startedAt });
+
+    await publisher
+      .publish({
+        source: EventSources.agent,
+        detailType: 'AgentStatusChanged.v1',
+        detail: { userId, conversationId, replyTo, inReplyTo: messageId, status: 'thinking', message: 'Thinking…' },
+      })
+      .catch((error) => log.warn('status not published', { error: error as Error }));
+
+    const llm = await resolveLlmSettings(storage, userId, options.defaultLlm).catch(() => options.defaultLlm);
+    if (!llm) {
+      log.warn('no LLM configured');
+      return fail(TurnErrors.llmNotConfigured());
+    }
+
+    // One owner per turn: two turns of one user in the same process must not share the lock.
+    const lock = createSessionLock({ storage, owner: `${owner}:${messageId}` });
+    let lease: Awaited<ReturnType<typeof lock.acquire>> | undefined;
+    try {
+      lease = await lock.acquire(userId, abortAt);
+    } catch (error) {
+      if (error instanceof SessionLockTimeoutError) {
+        log.warn('session lock not acquired before the deadline');
+        return fail(TurnErrors.busy());
+      }
+      log.error('session lock failed', { error: error as Error });
+      return fail(TurnErrors.internal());
+    }
+
+    const secret = llm.apiKeyRef ? env[llm.apiKeyRef] : undefined;
+    try {
+      const userDir = join(workRoot, 'users', encodeURIComponent(userId));
+      const stateDir = join(userDir, 'state');
+      const restored = await sessionStore.restore(userId, stateDir);
+      const workspaceDir = join(stateDir, 'workspace');
+      await mkdir(workspaceDir, { recursive: true });
+      log.info('session state restored', { restored });
+
+      const adapter = await options.loadAdapter();
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Error('turn deadline reached')), Math.max(0, abortAt - Date.now()));
+      let result: Awaited<ReturnType<OpenClawAdapter['runTurn']>>;
+      try {
+        result = await adapter.runTurn({
+          stateDir,
+          workspaceDir,
+          sessionKey: sessionKeyFor(conversationId),
+          prompt: message.text,
+          config: buildOpenClawConfig({ llm, workspaceDir }),
+          runId: messageId,
+          timeoutMs: Math.max(1_000, abortAt - Date.now()),
+          abortSignal: abort.signal,
+          onPartialText: (text) => stream.push(text),
+          env: secret && llm.apiKeyRef ? { [llm.apiKeyRef]: secret } : {},
+        });
+      } finally {
+        clearTimeout(timer);
+      }
+
+      // Save even after an error: OpenClaw may have recorded the user's message in the session.
+      const savedBytes = await sessionStore.save(userId, stateDir);
+      const durationMs = Date.now() - startedAt;
+      log.info('turn finished', {
+        mode: adapter.mode,
+        aborted: result.aborted,
+        isError: result.isError,
+        durationMs,
+        savedBytes,
+        deltas: stream.deltaCount,
+      });
+
+      if (result.aborted) {
+        return await fail(TurnErrors.timeout(Math.round((abortAt - startedAt) / 1000)), 'aborted');
+      }
+      if (result.isError) {
+        const detail = redactSecrets(result.errorMessage || result.text || 'unknown error', [secret]);
+        return await fail(TurnErrors.llmFailed(llm.provider, detail));
+      }
+      await stream.complete({ status: 'ok', text: result.text, durationMs, usage: result.usage });
+    } catch (error) {
+      log.error('turn failed', { error: error as Error });
+      await fail(TurnErrors.internal());
+    } finally {
+      await lease.release().catch((error) => log.warn('lock release failed', { error: error as Error }));
+    }
+  };
+}
+
+export type TurnRunner = ReturnType<typeof createTurnRunner>;

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { defaultLlmSettingsFromEnv } from '../../agent/llm-settings.ts';
+import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
+import { createSessionStore } from '../../agent/session-store.ts';
+import { createTurnRunner } from '../../agent/turn-runner.ts';
+import { createPublisher, LocalBus } from '../../bus/index.ts';
+import { createWebConsumer } from '../../consumers/web/handler.ts';
+import { createWebProducer } from '../../producers/web/handler.ts';
+import { CLIENT_ACTIONS, IdSchema, type LlmSettings, MessageReceivedSchema } from '../../schemas/index.ts';
+import { createStorage } from '../../schemas/table.ts';
+import { buildWebComponents } from '../../webcomponents/build.ts';
+import { renderChatPage } from '../../webcomponents/page.ts';
+import { localClientConfig } from './aws-config.ts';
+import { startLocalDynamo } from './dynamo.ts';
+import { startEventBridgeEndpoint } from './event-bridge-endpoint.ts';
+import { startLocalS3 } from './s3.ts';
+import { createWebSocketGateway } from './web-socket-gateway.ts';
+
+export interface LocalStackOptions {
+  /** Where dynalite and s3rver keep their data, and where users' OpenClaw state is unpacked. @default '.data' */
+  dataDir?: string;
+  /** @default 8787; 0 picks a free port */
+  port?: number;
+  /** @default '127.0.0.1': local mode has no real sign-in yet, so it is not exposed to the network */
+  host?: string;
+  /** The LLM users get by default. @default from ANTHROPIC_API_KEY / OPENAI_API_KEY / OPENCLAW_LLM_BASE_URL */
+  defaultLlm?: LlmSettings;
+  /** Environment the LLM key references are read from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** A turn's whole budget, like the agent Lambda's timeout. @default 120000 */
+  turnTimeoutMs?: number;
+  /** Kept back from the budget to save state and reply. @default 3000 */
+  reserveMs?: number;
+  /** Start importing OpenClaw at once instead of on the first message. @default true */
+  preloadAgent?: boolean;
+  /** Powertools log level. @default 'WARN' */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface LocalStack {
+  url: string;
+  wsUrl: string;
+  bus: LocalBus;
+  close(): Promise<void>;
+}
+
+const TABLE_NAME = 'openclaw-local';
+const BUCKET = 'openclaw-local-state';
+const BUS_NAME = 'openclaw-local-bus';
+
+/**
+ * Starts the whole system on one machine: dynalite and s3rver under `dataDir`, the in-process bus behind
+ * an EventBridge-compatible endpoint, the agent in-process, and one HTTP server that serves the chat page,
+ * the WebSocket gateway and its `@connections` API. The handlers are the same ones Lambda runs.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir ?? '.data');
+  const env = options.env ?? process.env;
+  const logLevel = options.logLevel ?? 'WARN';
+  const logger = (serviceName: string) => new Logger({ serviceName, logLevel });
+  await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+  await mkdir(join(dataDir, 's3'), { recursive: true });
+
+  const dynamo = await startLocalDynamo({ path: join(dataDir, 'dynamodb'), tableName: TABLE_NAME });
+  const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
+  const storage = createStorage({
+    tableName: TABLE_NAME,
+    documentClient: DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } }),
+  });
+
+  let adapterPromise: Promise<OpenClawAdapter> | undefined;
+  const loadAdapter = (): Promise<OpenClawAdapter> => {
+    adapterPromise ??= loadOpenClaw();
+    return adapterPromise;
+  };
+
+  // The bus needs its targets, and the targets need a publisher that posts to the bus's endpoint.
+  const targets: ConstructorParameters<typeof LocalBus>[0]['targets'] = {};
+  const bus = new LocalBus({ targets });
+  const busEndpoint = await startEventBridgeEndpoint(bus);
+  const eventBridge = new EventBridgeClient(localClientConfig(busEndpoint.endpoint));
+  const publisher = createPublisher({ client: eventBridge, eventBusName: BUS_NAME });
+
+  const server: Server = createServer();
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => ready());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host}:${port}`;
+
+  const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
+  const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
+  const runTurn = createTurnRunner({
+    storage,
+    publisher,
+    sessionStore: createSessionStore({ bucket: BUCKET, client: s3.client }),
+    loadAdapter,
+    logger: logger('agent'),
+    workRoot: join(dataDir, 'agent-work', randomUUID()),
+    defaultLlm: options.defaultLlm ?? defaultLlmSettingsFromEnv(env),
+    owner: `local:${process.pid}`,
+    reserveMs: options.reserveMs ?? 3_000,
+    env,
+  });
+  targets.agent = async (envelope) =>
+    runTurn(MessageReceivedSchema.parse(envelope.detail), { deadlineAt: Date.now() + turnTimeoutMs });
+  targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+
+  const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
+  const gateway = createWebSocketGateway({
+    handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
+    routeKeys: CLIENT_ACTIONS,
+    // Local mode's stand-in for the Cognito authorizer: one local user, or ?user=<id> to try several.
+    authorize: async (_request, query) => {
+      const userId = query.get('user') ?? 'local-user';
+      return IdSchema.safeParse(userId).success ? { userId } : undefined;
+    },
+  });
+
+  const bundle = await buildWebComponents({ outdir: join(dataDir, 'web') });
+  const script = await readFile(bundle.file);
+  const page = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'OpenClaw (local)' });
+
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/ws') return socket.destroy();
+    void gateway.handleUpgrade(request, socket, head);
+  });
+  server.on('request', async (req, res) => {
+    try {
+      if (await gateway.handleManagementRequest(req, res)) return;
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (req.method === 'GET' && path === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+      } else if (req.method === 'GET' && path === '/openclaw-chat.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+      } else if (req.method === 'GET' && path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+      }
+    } catch (error) {
+      console.error('[local] request failed', error);
+      if (!res.headersSent) res.writeHead(500).end();
+    }
+  });
+
+  if (options.preloadAgent ?? true) loadAdapter().catch(() => undefined);
+
+  return {
+    url,
+    wsUrl: `ws://${host}:${port}/ws`,
+    bus,
+    async close() {
+      await gateway.close();
+      await new Promise<void>((done) => server.close(() => done()));
+      await bus.close();
+      await busEndpoint.close();
+      eventBridge.destroy();
+      connections.destroy();
+      await s3.close();
+      await dynamo.close();
+    },
+  };
+}

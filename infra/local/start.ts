@@ -1,0 +1,32 @@
+/**
+ * `npm start`: the whole system on this machine, with the web chat at http://127.0.0.1:8787.
+ * Settings: PORT, HOST, DATA_DIR, and the LLM variables printed below.
+ */
+import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../agent/llm-settings.ts';
+import { startLocalStack } from './stack.ts';
+
+const llm = defaultLlmSettingsFromEnv();
+const stack = await startLocalStack({
+  port: Number(process.env.PORT ?? 8787),
+  host: process.env.HOST ?? '127.0.0.1',
+  dataDir: process.env.DATA_DIR ?? '.data',
+  logLevel: (process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN',
+  turnTimeoutMs: Number(process.env.LOCAL_TURN_TIMEOUT_MS ?? 120_000),
+});
+
+console.log(`\nserverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n`);
+if (llm) {
+  console.log(`  LLM: ${llm.provider} / ${llm.model}${llm.baseUrl ? ` at ${llm.baseUrl}` : ''}\n`);
+} else {
+  console.log('  No LLM is configured: the chat will answer with this same advice. Set one of:');
+  for (const line of LLM_ENV_HELP) console.log(`    ${line}`);
+  console.log('  then run `npm start` again.\n');
+}
+
+const shutdown = async (signal: string) => {
+  console.log(`\n${signal}: stopping…`);
+  await stack.close();
+  process.exit(0);
+};
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { createPublisher, type Publisher } from '../../bus/index.ts';
+import {
+  EventSources,
+  IdSchema,
+  type MessageReceived,
+  type SendMessageFrame,
+  type ServerFrame,
+} from '../../schemas/index.ts';
+import { createStorage, epochSeconds, type Storage } from '../../schemas/table.ts';
+import { claimMessage, releaseClaim } from '../shared/dedupe.ts';
+import { WebRequestError } from './errors.ts';
+import { parseClientFrame } from './parse-frame.ts';
+
+/** API Gateway closes a WebSocket after 2 hours; the connection record lives as long. */
+const CONNECTION_TTL_SECONDS = 2 * 60 * 60;
+
+/** The `$connect` authorizer's output; the user id is ours, already verified. */
+type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & {
+    authorizer?: { userId?: string; principalId?: string };
+  };
+};
+
+export interface WebProducerDeps {
+  storage: Storage;
+  publisher: Publisher;
+  logger: Logger;
+  now?: () => number;
+}
+
+const reply = (statusCode: number, frame?: ServerFrame): APIGatewayProxyResultV2 => ({
+  statusCode,
+  ...(frame ? { body: JSON.stringify(frame) } : {}),
+});
+
+/**
+ * The web channel's ingress for API Gateway WebSocket: `$connect` stores the connection and its user,
+ * `$disconnect` removes it, and every other route parses the frame, dedupes by the client's message id,
+ * and publishes `MessageReceived`. It answers with a route response frame (`ack` or `error`) and never
+ * calls the agent or sends replies itself.
+ */
+export function createWebProducer(deps: WebProducerDeps) {
+  const { storage, publisher, logger } = deps;
+  const now = deps.now ?? Date.now;
+
+  async function connect(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
+    const { connectionId } = event.requestContext;
+    const userId = event.requestContext.authorizer?.userId ?? event.requestContext.authorizer?.principalId;
+    if (!userId || !IdSchema.safeParse(userId).success) {
+      logger.warn('connect rejected: no verified user', { connectionId });
+      return { statusCode: 401, body: 'Unauthorized' };
+    }
+    await storage.ConnectionEntity.build(PutItemCommand)
+      .item({
+        connectionId,
+        userId,
+        connectedAt: new Date(now()).toISOString(),
+        expiresAt: epochSeconds(now()) + CONNECTION_TTL_SECONDS,
+      })
+      .send();
+    logger.info('connected', { connectionId, userId });
+    return { statusCode: 200 };
+  }
+
+  async function disconnect(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
+    await storage.ConnectionEntity.build(DeleteItemCommand)
+      .key({ connectionId: event.requestContext.connectionId })
+      .send();
+    return { statusCode: 200 };
+  }
+
+  async function sendMessage(event: WebSocketEvent, frame: SendMessageFrame): Promise<APIGatewayProxyResultV2> {
+    const { connectionId } = event.requestContext;
+    const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand).key({ connectionId }).send();
+    if (!connection || connection.expiresAt < epochSeconds(now())) {
+      throw new WebRequestError(401, 'NOT_CONNECTED', 'This connection is not signed in; reconnect.', frame.clientMessageId);
+    }
+    const { userId } = connection;
+    const messageId = randomUUID();
+    const dedupeKey = `web#${userId}#${frame.clientMessageId}`;
+    const claim = await claimMessage(storage, dedupeKey, messageId, now());
+    if (!claim.claimed) {
+      logger.info('duplicate message ignored', { connectionId, messageId: claim.existingMessageId });
+      return reply(200, {
+        type: 'ack',
+        clientMessageId: frame.clientMessageId,
+        messageId: claim.existingMessageId,
+        conversationId: frame.conversationId,
+        duplicate: true,
+      });
+    }
+    const detail: MessageReceived = {
+      userId,
+      conversationId: frame.conversationId,
+      messageId,
+      text: frame.text,
+      receivedAt: new Date(now()).toISOString(),
+      replyTo: { channel: 'web', address: { connectionId } },
+      sender: { channelUserId: userId },
+    };
+    try {
+      await publisher.publish({ source: EventSources.web, detailType: 'MessageReceived.v1', detail });
+    } catch (error) {
+      // Give the claim back so the client's retry of the same message is not taken for a duplicate.
+      await releaseClaim(storage, dedupeKey).catch(() => undefined);
+      logger.error('publish failed', { connectionId, messageId, error: error as Error });
+      throw new WebRequestError(503, 'TEMPORARILY_UNAVAILABLE', 'The message could not be queued; please retry.', frame.clientMessageId);
+    }
+    logger.info('message published', { connectionId, userId, messageId, conversationId: frame.conversationId });
+    return reply(200, {
+      type: 'ack',
+      clientMessageId: frame.clientMessageId,
+      messageId,
+      conversationId: frame.conversationId,
+      duplicate: false,
+    });
+  }
+
+  return async function handleWebSocketEvent(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
+    const { routeKey, connectionId } = event.requestContext;
+    if (routeKey === '$connect') return connect(event);
+    if (routeKey === '$disconnect') return disconnect(event);
+    try {
+      const frame = parseClientFrame(event.body, event.isBase64Encoded);
+      if (frame.action === 'ping') return reply(200, { type: 'pong' });
+      return await sendMessage(event, frame);
+    } catch (error) {
+      if (error instanceof WebRequestError) {
+        logger.warn('bad web socket message', { connectionId, code: error.code, statusCode: error.statusCode });
+        return reply(error.statusCode, error.toFrame());
+      }
+      logger.error('web socket message failed', { connectionId, error: error as Error });
+      return reply(500, {
+        type: 'error',
+        code: 'INTERNAL_ERROR',
+        message: 'Something went wrong on our side; please retry.',
+      });
+    }
+  };
+}
+
+let defaultHandler: ReturnType<typeof createWebProducer> | undefined;
+
+/** Lambda entry: dependencies come from the environment (TABLE_NAME, EVENT_BUS_NAME). */
+export const handler = middy<WebSocketEvent, APIGatewayProxyResultV2>().handler((event) => {
+  defaultHandler ??= createWebProducer({
+    storage: createStorage(),
+    publisher: createPublisher(),
+    logger: new Logger({ serviceName: 'web-producer' }),
+  });
+  return defaultHandler(event);
+});

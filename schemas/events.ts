@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import {
+  ConversationIdSchema,
+  IsoDateTimeSchema,
+  LlmSettingsSchema,
+  MAX_MESSAGE_TEXT_CHARS,
+  MAX_REPLY_TEXT_CHARS,
+  MessageIdSchema,
+  ReplyToSchema,
+  UserFacingErrorSchema,
+  UserIdSchema,
+} from './common.ts';
+
+/**
+ * Every bus event names its schema version in its `detail-type` (`MessageReceived.v1`), so a breaking
+ * change ships as `.v2` next to `.v1` and rules can match either while old producers drain.
+ */
+
+/** Fields every event about a conversation carries. */
+const ConversationFields = {
+  userId: UserIdSchema,
+  conversationId: ConversationIdSchema,
+  replyTo: ReplyToSchema,
+};
+
+export const RuntimePreferenceSchema = z.enum(['lambda', 'fargate', 'auto']);
+
+export const MessageReceivedSchema = z.object({
+  ...ConversationFields,
+  messageId: MessageIdSchema,
+  text: z.string().min(1).max(MAX_MESSAGE_TEXT_CHARS),
+  receivedAt: IsoDateTimeSchema,
+  /** Who sent it on the channel (for display and audit), distinct from the internal userId. */
+  sender: z
+    .object({
+      channelUserId: z.string().min(1).max(128),
+      displayName: z.string().max(200).optional(),
+    })
+    .optional(),
+  /** What the producer knows about where the turn should run; the runtime selector decides. */
+  runtime: RuntimePreferenceSchema.optional(),
+  /** Per-message LLM override, e.g. from a schedule; normally the user's settings apply. */
+  llm: LlmSettingsSchema.optional(),
+});
+
+/** Streaming text. `text` is cumulative (the whole reply so far): the bus does not keep order, `seq` does. */
+export const ReplyDeltaSchema = z.object({
+  ...ConversationFields,
+  inReplyTo: MessageIdSchema,
+  seq: z.number().int().nonnegative(),
+  text: z.string().max(MAX_REPLY_TEXT_CHARS),
+});
+
+export const ReplyStatusSchema = z.enum(['ok', 'error', 'aborted']);
+
+export const ReplyCompletedSchema = z.object({
+  ...ConversationFields,
+  inReplyTo: MessageIdSchema,
+  /** Highest `seq` any delta of this reply used, so consumers know no later delta will matter. */
+  seq: z.number().int().nonnegative(),
+  status: ReplyStatusSchema,
+  text: z.string().max(MAX_REPLY_TEXT_CHARS),
+  error: UserFacingErrorSchema.optional(),
+  durationMs: z.number().nonnegative().optional(),
+  usage: z
+    .object({
+      inputTokens: z.number().int().nonnegative().optional(),
+      outputTokens: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+export const AgentStatusSchema = z.enum(['waking', 'thinking', 'working', 'idle', 'stopped']);
+
+export const AgentStatusChangedSchema = z.object({
+  ...ConversationFields,
+  inReplyTo: MessageIdSchema.optional(),
+  status: AgentStatusSchema,
+  /** Short human text, e.g. "Waking up the agent…". */
+  message: z.string().max(500),
+});
+
+export const ScheduleFiredSchema = z.object({
+  userId: UserIdSchema,
+  scheduleId: z.string().min(1).max(128),
+  firedAt: IsoDateTimeSchema,
+  prompt: z.string().min(1).max(MAX_MESSAGE_TEXT_CHARS),
+  conversationId: ConversationIdSchema,
+  replyTo: ReplyToSchema,
+  runtime: RuntimePreferenceSchema.optional(),
+});
+
+/** Event `source` values: one per producing component. */
+export const EventSources = {
+  web: 'openclaw.web',
+  telegram: 'openclaw.telegram',
+  discord: 'openclaw.discord',
+  slack: 'openclaw.slack',
+  schedule: 'openclaw.schedule',
+  scheduler: 'openclaw.scheduler',
+  agent: 'openclaw.agent',
+} as const;
+
+/** The catalogue: detail-type -> detail schema. The bus, the routing table and the JSON Schema export read it. */
+export const EventCatalog = {
+  'MessageReceived.v1': MessageReceivedSchema,
+  'ReplyDelta.v1': ReplyDeltaSchema,
+  'ReplyCompleted.v1': ReplyCompletedSchema,
+  'AgentStatusChanged.v1': AgentStatusChangedSchema,
+  'ScheduleFired.v1': ScheduleFiredSchema,
+} as const;
+
+export type DetailType = keyof typeof EventCatalog;
+export type DetailOf<T extends DetailType> = z.infer<(typeof EventCatalog)[T]>;
+
+/** An event as we hand it to `publish()`. */
+export type BusEvent<T extends DetailType = DetailType> = {
+  [K in T]: { source: string; detailType: K; detail: DetailOf<K> };
+}[T];
+
+/** An event as a bus target receives it: the EventBridge envelope. */
+export interface BusEnvelope<T extends DetailType = DetailType> {
+  version: '0';
+  id: string;
+  'detail-type': T;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: DetailOf<T>;
+}
+
+export const DETAIL_TYPES = Object.keys(EventCatalog) as DetailType[];
+
+export function isDetailType(value: string): value is DetailType {
+  return Object.hasOwn(EventCatalog, value);
+}
+
+/**
+ * Validates a detail against its schema. Throws a ZodError naming the bad field.
+ * @example parseDetail('MessageReceived.v1', JSON.parse(raw))
+ */
+export function parseDetail<T extends DetailType>(detailType: T, detail: unknown): DetailOf<T> {
+  return EventCatalog[detailType].parse(detail) as DetailOf<T>;
+}

@@ -1,0 +1,53 @@
+// Bus events: what producers publish and consumers receive.
+export {
+  AgentStatusChangedSchema,
+  AgentStatusSchema,
+  DETAIL_TYPES,
+  EventCatalog,
+  EventSources,
+  isDetailType,
+  MessageReceivedSchema,
+  parseDetail,
+  ReplyCompletedSchema,
+  ReplyDeltaSchema,
+  ReplyStatusSchema,
+  RuntimePreferenceSchema,
+  ScheduleFiredSchema,
+} from './events.ts';
+export type { BusEnvelope, BusEvent, DetailOf, DetailType } from './events.ts';
+
+// Shared building blocks.
+export {
+  ChannelSchema,
+  ConversationIdSchema,
+  IdSchema,
+  KNOWN_CHANNELS,
+  LlmSettingsSchema,
+  MAX_MESSAGE_TEXT_CHARS,
+  MAX_REPLY_TEXT_CHARS,
+  MessageIdSchema,
+  ReplyToSchema,
+  UserFacingErrorSchema,
+  UserIdSchema,
+} from './common.ts';
+
+// The web chat's WebSocket protocol.
+export {
+  AckFrameSchema,
+  CLIENT_ACTIONS,
+  ClientFrameSchema,
+  CompletedFrameSchema,
+  DeltaFrameSchema,
+  ErrorFrameSchema,
+  MAX_WEB_SOCKET_FRAME_BYTES,
+  PingFrameSchema,
+  PongFrameSchema,
+  SendMessageFrameSchema,
+  ServerFrameSchema,
+  StatusFrameSchema,
+} from './web-socket.ts';
+
+// Stored items.
+export { ConnectionItemSchema, SessionLockItemSchema, UserSettingsItemSchema } from './items.ts';
+
+export type * from './types.ts';

@@ -1,0 +1,112 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Entity } from 'dynamodb-toolbox/entity';
+import { item } from 'dynamodb-toolbox/schema/item';
+import { number } from 'dynamodb-toolbox/schema/number';
+import { string } from 'dynamodb-toolbox/schema/string';
+import { Table } from 'dynamodb-toolbox/table';
+
+/**
+ * The single DynamoDB table and its entities (dynamodb-toolbox). Keys are prefixed by entity so one
+ * table holds them all; see docs/architecture.md for the mapping. Items that may expire carry
+ * `expiresAt` (epoch seconds, the table's TTL attribute); DynamoDB deletes them lazily and dynalite
+ * never does, so readers must also check `expiresAt` themselves.
+ */
+
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export interface StorageOptions {
+  /** @default a client for the region and endpoint in the environment (`AWS_ENDPOINT_URL_DYNAMODB` locally) */
+  documentClient?: DynamoDBDocumentClient;
+  /** @default process.env.TABLE_NAME */
+  tableName?: string;
+}
+
+function createTable(documentClient: DynamoDBDocumentClient, tableName: string) {
+  return new Table({
+    name: tableName,
+    partitionKey: { name: PARTITION_KEY, type: 'string' },
+    sortKey: { name: SORT_KEY, type: 'string' },
+    documentClient,
+  });
+}
+
+function createEntities(table: ReturnType<typeof createTable>) {
+  const ConnectionEntity = new Entity({
+    name: 'Connection',
+    table,
+    timestamps: false,
+    schema: item({
+      connectionId: string().key(),
+      userId: string(),
+      connectedAt: string(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ connectionId }) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
+  });
+
+  /** The per-user session lock: its own item, never shared with runtime/task state. */
+  const SessionLockEntity = new Entity({
+    name: 'SessionLock',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      owner: string(),
+      leaseExpiresAt: number(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'LOCK#session' }),
+  });
+
+  const UserSettingsEntity = new Entity({
+    name: 'UserSettings',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      /** JSON of LlmSettings; validated with zod on read. */
+      llm: string().optional(),
+      runtime: string(),
+      updatedAt: string(),
+    }),
+    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'SETTINGS' }),
+  });
+
+  /** Remembers a message we already accepted, so a retried delivery is not answered twice. */
+  const MessageDedupeEntity = new Entity({
+    name: 'MessageDedupe',
+    table,
+    timestamps: false,
+    schema: item({
+      dedupeKey: string().key(),
+      messageId: string(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ dedupeKey }) => ({ pk: `DEDUPE#${dedupeKey}`, sk: 'DEDUPE' }),
+  });
+
+  return { ConnectionEntity, SessionLockEntity, UserSettingsEntity, MessageDedupeEntity };
+}
+
+export type Storage = { table: ReturnType<typeof createTable> } & ReturnType<typeof createEntities>;
+
+/** Creates the table handle and its entities. Create once per process and reuse. */
+export function createStorage(options: StorageOptions = {}): Storage {
+  const tableName = options.tableName ?? process.env.TABLE_NAME;
+  if (!tableName) throw new Error('No table: set TABLE_NAME or pass { tableName } to createStorage()');
+  const documentClient =
+    options.documentClient ??
+    DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  const table = createTable(documentClient, tableName);
+  return { table, ...createEntities(table) };
+}
+
+/** Epoch seconds, the unit of DynamoDB TTL. */
+export function epochSeconds(date: Date | number = Date.now()): number {
+  return Math.floor(new Date(date).getTime() / 1000);
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import {
+  ConversationIdSchema,
+  MAX_MESSAGE_TEXT_CHARS,
+  MessageIdSchema,
+  UserFacingErrorSchema,
+} from './common.ts';
+import { AgentStatusSchema, ReplyStatusSchema } from './events.ts';
+
+/**
+ * The web chat's wire protocol over API Gateway WebSocket. The gateway picks the route from
+ * `action` (route selection expression `$request.body.action`).
+ */
+
+/** API Gateway WebSocket frames are at most 128 KB; anything larger never reaches us on AWS. */
+export const MAX_WEB_SOCKET_FRAME_BYTES = 128 * 1024;
+
+export const SendMessageFrameSchema = z.object({
+  action: z.literal('sendMessage'),
+  conversationId: ConversationIdSchema,
+  /** Chosen by the client; a resend after a reconnect reuses it, so the server can drop duplicates. */
+  clientMessageId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  text: z.string().trim().min(1, 'text must not be empty').max(MAX_MESSAGE_TEXT_CHARS),
+});
+
+export const PingFrameSchema = z.object({ action: z.literal('ping') });
+
+export const ClientFrameSchema = z.discriminatedUnion('action', [SendMessageFrameSchema, PingFrameSchema]);
+export const CLIENT_ACTIONS = ['sendMessage', 'ping'] as const;
+
+export const AckFrameSchema = z.object({
+  type: z.literal('ack'),
+  clientMessageId: z.string(),
+  messageId: MessageIdSchema,
+  conversationId: ConversationIdSchema,
+  duplicate: z.boolean(),
+});
+
+export const ErrorFrameSchema = z.object({
+  type: z.literal('error'),
+  ...UserFacingErrorSchema.shape,
+  clientMessageId: z.string().optional(),
+});
+
+export const DeltaFrameSchema = z.object({
+  type: z.literal('delta'),
+  conversationId: ConversationIdSchema,
+  inReplyTo: MessageIdSchema,
+  seq: z.number().int(),
+  text: z.string(),
+});
+
+export const CompletedFrameSchema = z.object({
+  type: z.literal('completed'),
+  conversationId: ConversationIdSchema,
+  inReplyTo: MessageIdSchema,
+  seq: z.number().int(),
+  status: ReplyStatusSchema,
+  text: z.string(),
+  error: UserFacingErrorSchema.optional(),
+});
+
+export const StatusFrameSchema = z.object({
+  type: z.literal('status'),
+  conversationId: ConversationIdSchema,
+  inReplyTo: MessageIdSchema.optional(),
+  status: AgentStatusSchema,
+  message: z.string(),
+});
+
+export const PongFrameSchema = z.object({ type: z.literal('pong') });
+
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  AckFrameSchema,
+  ErrorFrameSchema,
+  DeltaFrameSchema,
+  CompletedFrameSchema,
+  StatusFrameSchema,
+  PongFrameSchema,
+]);

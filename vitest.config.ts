@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'agent/openclaw-runtime/**', 'dist/**', 'cdk.out/**', '.data/**'],
+    // Real OpenClaw turns use ~1 GB and a core each: two files at a time fit this 2-core machine.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  },
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { resolveEndpoint } from './chat-connection.ts';
+import { addUserMessage, applyAck, applyCompleted, applyDelta, applyError } from './chat-log.ts';
+import { renderChatPage } from './page.ts';
+
+const conversationId = 'c1';
+const delta = (seq: number, text: string, inReplyTo = 'm1') =>
+  ({ type: 'delta', conversationId, inReplyTo, seq, text }) as const;
+
+describe('chat log', () => {
+  it('puts a reply under the message it answers and keeps only the highest seq', () => {
+    let log = addUserMessage([], 'client-1', 'first');
+    log = addUserMessage(log, 'client-2', 'second');
+    log = applyAck(log, {
+      type: 'ack',
+      clientMessageId: 'client-1',
+      messageId: 'm1',
+      conversationId,
+      duplicate: false,
+    });
+
+    log = applyDelta(log, delta(1, 'Hello wor'));
+    log = applyDelta(log, delta(0, 'Hel'));
+
+    expect(log.map((m) => m.text)).toEqual(['first', 'Hello wor', 'second']);
+  });
+
+  it('ignores deltas after completed, and shows the error of a failed reply', () => {
+    let log = applyDelta([], delta(0, 'Partial'));
+    log = applyCompleted(log, {
+      type: 'completed',
+      conversationId,
+      inReplyTo: 'm1',
+      seq: 0,
+      status: 'error',
+      text: 'Partial',
+      error: { code: 'LLM_UNREACHABLE', message: 'The model did not answer.' },
+    });
+    const after = applyDelta(log, delta(5, 'late'));
+
+    expect(after).toBe(log);
+    expect(after[0]).toMatchObject({ text: 'Partial', done: true, error: 'The model did not answer.' });
+  });
+
+  it('marks the user message an error frame names', () => {
+    const log = applyError(addUserMessage([], 'client-1', 'hi'), {
+      type: 'error',
+      code: 'TOO_LONG',
+      message: 'Too long.',
+      clientMessageId: 'client-1',
+    });
+
+    expect(log[0]?.error).toBe('Too long.');
+  });
+});
+
+describe('resolveEndpoint', () => {
+  it.each([
+    [undefined, 'https://chat.example.com/app', 'wss://chat.example.com/ws'],
+    ['', 'http://127.0.0.1:8787/', 'ws://127.0.0.1:8787/ws'],
+    ['wss://api.example.com/prod', 'http://x/', 'wss://api.example.com/prod'],
+    ['/socket', 'http://host:1/', 'ws://host:1/socket'],
+    ['ftp://nope', 'http://x/', undefined],
+  ])('maps %s on %s to %s', (endpoint, page, expected) => {
+    expect(resolveEndpoint(endpoint, { href: page })).toBe(expected);
+  });
+});
+
+describe('renderChatPage', () => {
+  it('escapes the title and endpoint and loads the bundle with one module script', () => {
+    const page = renderChatPage({
+      scriptUrl: '/openclaw-chat.js',
+      wsUrl: 'ws://h/ws?a=1&b=2',
+      title: '<Me>',
+    });
+
+    expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;">');
+    expect(page.match(/<script type="module"/g)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,91 @@
+import type { ServerFrame } from '../schemas/index.ts';
+
+type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+/** One bubble in the chat. Arrays of these are replaced, never mutated, so Lit sees every change. */
+export interface ChatMessage {
+  /** Stable render key: the clientMessageId for user messages, `reply:<inReplyTo>` for replies. */
+  key: string;
+  role: 'user' | 'assistant';
+  text: string;
+  /** User messages: the id we chose. */
+  clientMessageId?: string;
+  /** User messages: the id the server gave in its ack. */
+  messageId?: string;
+  /** Assistant messages: the user message this answers. */
+  inReplyTo?: string;
+  /** Assistant messages: highest `seq` applied so far. */
+  seq: number;
+  /** Assistant messages: set by `completed`; later deltas are ignored. */
+  done: boolean;
+  /** Assistant messages: the `completed` status. */
+  status?: 'ok' | 'error' | 'aborted';
+  /** What went wrong, in words for the user. */
+  error?: string;
+}
+
+/** Appends the user's own message. */
+export function addUserMessage(log: ChatMessage[], clientMessageId: string, text: string): ChatMessage[] {
+  return [...log, { key: clientMessageId, role: 'user', text, clientMessageId, seq: 0, done: true }];
+}
+
+/** Records the server's messageId on the user message the ack is for. */
+export function applyAck(log: ChatMessage[], frame: Frame<'ack'>): ChatMessage[] {
+  return log.map((m) =>
+    m.role === 'user' && m.clientMessageId === frame.clientMessageId
+      ? { ...m, messageId: frame.messageId, error: undefined }
+      : m,
+  );
+}
+
+/** Marks the user message an error frame names as failed. Unnamed errors leave the log as it is. */
+export function applyError(log: ChatMessage[], frame: Frame<'error'>): ChatMessage[] {
+  if (!frame.clientMessageId) return log;
+  return log.map((m) =>
+    m.role === 'user' && m.clientMessageId === frame.clientMessageId ? { ...m, error: frame.message } : m,
+  );
+}
+
+/**
+ * Applies a streamed piece. Delta text is cumulative and the bus does not keep order, so only a
+ * higher `seq` than the one shown replaces the text, and nothing changes once the reply is completed.
+ */
+export function applyDelta(log: ChatMessage[], frame: Frame<'delta'>): ChatMessage[] {
+  const reply = findReply(log, frame.inReplyTo);
+  if (!reply) return insertReply(log, { ...newReply(frame.inReplyTo), seq: frame.seq, text: frame.text });
+  if (reply.done || frame.seq <= reply.seq) return log;
+  return log.map((m) => (m === reply ? { ...m, seq: frame.seq, text: frame.text } : m));
+}
+
+/** Applies the final frame of a reply: its text, status and error replace whatever streamed before. */
+export function applyCompleted(log: ChatMessage[], frame: Frame<'completed'>): ChatMessage[] {
+  const final: Partial<ChatMessage> = {
+    text: frame.text,
+    seq: frame.seq,
+    done: true,
+    status: frame.status,
+    error:
+      frame.status === 'error'
+        ? (frame.error?.message ?? 'The agent could not finish this reply.')
+        : undefined,
+  };
+  const reply = findReply(log, frame.inReplyTo);
+  if (!reply) return insertReply(log, { ...newReply(frame.inReplyTo), ...final });
+  if (reply.done) return log;
+  return log.map((m) => (m === reply ? { ...m, ...final } : m));
+}
+
+function findReply(log: ChatMessage[], inReplyTo: string): ChatMessage | undefined {
+  return log.find((m) => m.role === 'assistant' && m.inReplyTo === inReplyTo);
+}
+
+function newReply(inReplyTo: string): ChatMessage {
+  return { key: `reply:${inReplyTo}`, role: 'assistant', text: '', inReplyTo, seq: -1, done: false };
+}
+
+/** Puts a reply right under the message it answers, so concurrent turns do not interleave. */
+function insertReply(log: ChatMessage[], reply: ChatMessage): ChatMessage[] {
+  const at = log.findIndex((m) => m.role === 'user' && m.messageId === reply.inReplyTo);
+  if (at < 0) return [...log, reply];
+  return [...log.slice(0, at + 1), reply, ...log.slice(at + 1)];
+}

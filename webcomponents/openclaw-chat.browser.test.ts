@@ -1,0 +1,235 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { SendMessageFrame, ServerFrame } from '../schemas/index.ts';
+import { buildWebComponents } from './build.ts';
+import { renderChatPage } from './page.ts';
+
+/**
+ * A fake of the server side of the chat protocol, served with the built bundle on 127.0.0.1, driven
+ * by Debian's Chromium. Text "fail please" gets an error frame; anything else a streamed reply.
+ */
+class FakeChatServer {
+  readonly received: SendMessageFrame[] = [];
+  accepting = true;
+  #sockets = new Set<WebSocket>();
+  #wss = new WebSocketServer({ noServer: true });
+  #nextId = 1;
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => {
+      if (!this.accepting || req.url !== '/ws') {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.#wss.handleUpgrade(req, socket, head, (ws) => {
+        this.#sockets.add(ws);
+        ws.on('close', () => this.#sockets.delete(ws));
+        ws.on('message', (data) => void this.#onMessage(ws, JSON.parse(String(data))));
+      });
+    });
+  }
+
+  /** Drops every client socket, as API Gateway does at its 2-hour limit. */
+  dropAll(): void {
+    for (const ws of this.#sockets) ws.terminate();
+  }
+
+  async #onMessage(ws: WebSocket, frame: SendMessageFrame | { action: 'ping' }): Promise<void> {
+    if (frame.action === 'ping') return send(ws, { type: 'pong' });
+    this.received.push(frame);
+    const { conversationId, clientMessageId } = frame;
+    if (frame.text === 'fail please') {
+      return send(ws, {
+        type: 'error',
+        code: 'RATE_LIMITED',
+        message: 'Slow down a little.',
+        clientMessageId,
+      });
+    }
+    const messageId = `msg-${this.#nextId++}`;
+    send(ws, { type: 'ack', clientMessageId, messageId, conversationId, duplicate: false });
+    send(ws, {
+      type: 'status',
+      conversationId,
+      inReplyTo: messageId,
+      status: 'thinking',
+      message: 'Thinking…',
+    });
+    const reply = `You said: ${frame.text}`;
+    const pieces = [reply.slice(0, 4), reply.slice(0, 9), reply];
+    for (const [i, text] of pieces.entries()) {
+      await sleep(60);
+      send(ws, { type: 'delta', conversationId, inReplyTo: messageId, seq: i, text });
+    }
+    // A stale delta that arrives late must not shorten the reply.
+    send(ws, { type: 'delta', conversationId, inReplyTo: messageId, seq: 0, text: pieces[0]! });
+    await sleep(60);
+    send(ws, { type: 'completed', conversationId, inReplyTo: messageId, seq: 2, status: 'ok', text: reply });
+    // ...and a delta after completion is ignored too.
+    send(ws, { type: 'delta', conversationId, inReplyTo: messageId, seq: 9, text: 'garbage' });
+  }
+}
+
+function send(ws: WebSocket, frame: ServerFrame): void {
+  ws.send(JSON.stringify(frame));
+}
+
+/** The element's text, trimmed: Lit leaves comment markers and template whitespace around bindings. */
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent({ timeout: 5_000 })) ?? '').trim();
+}
+
+/** Polls until the value matches; the browser renders asynchronously. */
+function until<T>(read: () => Promise<T | null>, timeout = 5_000) {
+  return expect.poll(read, { timeout, interval: 25 });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
+  let outdir: string;
+  let server: Server;
+  let fake: FakeChatServer;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    outdir = await mkdtemp(join(tmpdir(), 'openclaw-web-'));
+    const { file } = await buildWebComponents({ outdir });
+    const bundle = await readFile(file);
+    const html = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'Test chat' });
+    server = createServer((req, res) => {
+      if (req.url === '/openclaw-chat.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+      } else if (req.url === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+    fake = new FakeChatServer();
+    fake.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    fake?.dropAll();
+    await new Promise((resolve) => server?.close(resolve));
+    if (outdir) await rm(outdir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    fake.accepting = true;
+    fake.received.length = 0;
+    page = await browser.newPage();
+    await page.addInitScript(() => {
+      const seen: { type: string; detail: unknown }[] = [];
+      Object.assign(window, { seen });
+      for (const type of ['openclaw-message-sent', 'openclaw-reply-delta', 'openclaw-reply-completed']) {
+        document.addEventListener(type, (e) => seen.push({ type, detail: (e as CustomEvent).detail }));
+      }
+    });
+    await page.goto(baseUrl);
+    await until(() => page.locator('[part="connection"]').getAttribute('data-state')).toBe('open');
+  });
+
+  afterEach(async () => {
+    await page?.close();
+  });
+
+  it('streams the reply to a message sent with Enter', async () => {
+    // Prepare
+    const input = page.getByRole('textbox', { name: 'Message' });
+
+    // Act
+    await input.fill('hello');
+    await input.press('Shift+Enter');
+    await input.pressSequentially('agent');
+    await input.press('Enter');
+
+    // Assess
+    const reply = page.locator('li.assistant .text');
+    await until(() => text(page.locator('li.user .text'))).toBe('hello\nagent');
+    await until(() => text(reply)).toBe('You said: hello\nagent');
+    await until(() => page.locator('li.assistant').getAttribute('aria-busy')).toBe('false');
+    await until(() => text(page.locator('[part="announcer"]'))).toBe('Reply: You said: hello\nagent');
+    await until(() => input.inputValue()).toBe('');
+    await sleep(100);
+    expect(await text(reply)).toBe('You said: hello\nagent');
+    const seen = (await page.evaluate(() => (window as unknown as { seen: unknown[] }).seen)) as {
+      type: string;
+      detail: { text: string };
+    }[];
+    expect(seen.map((e) => [e.type, e.detail.text])).toEqual([
+      ['openclaw-message-sent', 'hello\nagent'],
+      ['openclaw-reply-delta', 'You '],
+      ['openclaw-reply-delta', 'You said:'],
+      ['openclaw-reply-delta', 'You said: hello\nagent'],
+      ['openclaw-reply-completed', 'You said: hello\nagent'],
+    ]);
+    expect(fake.received).toHaveLength(1);
+    expect(fake.received[0]).toMatchObject({ action: 'sendMessage', text: 'hello\nagent' });
+    expect(fake.received[0]!.conversationId).toMatch(/^web-[0-9a-f]{32}$/);
+  });
+
+  it('shows the message of an error frame', async () => {
+    // Act
+    await page.getByRole('textbox', { name: 'Message' }).fill('fail please');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    // Assess
+    await until(() => text(page.locator('[part="error"]'))).toBe('Slow down a little.');
+    await until(() => text(page.locator('li.user [part="message-error"]'))).toBe('Slow down a little.');
+  });
+
+  it('queues a message typed while disconnected and sends it once after reconnecting', async () => {
+    // Prepare
+    const input = page.getByRole('textbox', { name: 'Message' });
+    await input.fill('before the drop');
+    await input.press('Enter');
+    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: before the drop');
+    fake.accepting = false;
+    fake.dropAll();
+    await until(() => page.locator('[part="connection"]').getAttribute('data-state')).toBe('reconnecting');
+
+    // Act
+    await input.fill('sent while offline');
+    await input.press('Enter');
+    await until(() => text(page.locator('li.user [part="message-note"]'))).toBe('Waiting for connection…');
+    await sleep(300);
+    expect(fake.received).toHaveLength(1);
+    fake.accepting = true;
+
+    // Assess
+    await until(() => text(page.locator('li.assistant .text').nth(1)), 10_000).toBe(
+      'You said: sent while offline',
+    );
+    await until(() => page.locator('[part="connection"]').getAttribute('data-state')).toBe('open');
+    await until(() => page.locator('li.user [part="message-note"]').count()).toBe(0);
+    await sleep(200);
+    expect(fake.received.map((f) => f.text)).toEqual(['before the drop', 'sent while offline']);
+  });
+});
