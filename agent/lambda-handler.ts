@@ -19,7 +19,10 @@ export async function handler(event: BusEnvelope, context: Context): Promise<voi
   const parsed = MessageReceivedSchema.safeParse(event.detail);
   if (!parsed.success) {
     // Retrying cannot fix a malformed event; log it (without its text) and drop it.
-    logger.error('malformed MessageReceived dropped', { eventId: event.id, issues: parsed.error.issues.length });
+    logger.error('malformed MessageReceived dropped', {
+      eventId: event.id,
+      issues: parsed.error.issues.length,
+    });
     return;
   }
   runTurn ??= createTurnRunner({

@@ -33,7 +33,9 @@ export interface CompleteInput {
 const TRUNCATION_NOTE = '\n\n[reply truncated]';
 
 function capText(text: string): string {
-  return text.length <= MAX_REPLY_TEXT_CHARS ? text : text.slice(0, MAX_REPLY_TEXT_CHARS - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
+  return text.length <= MAX_REPLY_TEXT_CHARS
+    ? text
+    : text.slice(0, MAX_REPLY_TEXT_CHARS - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
 }
 
 /**

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import * as tar from 'tar';
 
 /** Remembers which S3 version the local copy came from, so a warm runtime skips the download. */
@@ -26,7 +32,8 @@ function isNotModified(error: unknown): boolean {
 function isMissing(error: unknown): boolean {
   return (
     error instanceof NoSuchKey ||
-    (error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404))
+    (error instanceof S3ServiceException &&
+      (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404))
   );
 }
 
@@ -39,7 +46,8 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
   const bucket = options.bucket ?? process.env.STATE_BUCKET;
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET or pass { bucket }');
   const prefix = options.prefix ?? 'sessions/';
-  const client = options.client ?? new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+  const client =
+    options.client ?? new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
   const keyFor = (userId: string) => `${prefix}${encodeURIComponent(userId)}/openclaw-state.tar.gz`;
 
   async function readMarker(dir: string): Promise<string | undefined> {
@@ -85,7 +93,13 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
       let body: Buffer;
       try {
         await tar.c(
-          { file: archive, cwd: dir, gzip: true, portable: true, filter: (path) => !path.endsWith(ETAG_MARKER) },
+          {
+            file: archive,
+            cwd: dir,
+            gzip: true,
+            portable: true,
+            filter: (path) => !path.endsWith(ETAG_MARKER),
+          },
           ['.'],
         );
         body = await readFile(archive);
@@ -93,7 +107,12 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
         await rm(archive, { force: true });
       }
       const result = await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: keyFor(userId), Body: body, ContentType: 'application/gzip' }),
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: keyFor(userId),
+          Body: body,
+          ContentType: 'application/gzip',
+        }),
       );
       if (result.ETag) await writeFile(join(dir, ETAG_MARKER), result.ETag);
       return body.length;

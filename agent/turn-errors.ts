@@ -18,7 +18,8 @@ export const TurnErrors = {
   }),
   busy: (): UserFacingError => ({
     code: 'AGENT_BUSY',
-    message: 'The agent is still busy with an earlier message and could not take this one in time. Please resend it.',
+    message:
+      'The agent is still busy with an earlier message and could not take this one in time. Please resend it.',
   }),
   internal: (): UserFacingError => ({
     code: 'AGENT_FAILED',

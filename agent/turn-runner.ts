@@ -66,14 +66,23 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       minIntervalMs: options.deltaIntervalMs,
       onDeltaError: (error) => log.warn('delta not published', { error: error as Error }),
     });
-    const fail = (error: ReturnType<(typeof TurnErrors)[keyof typeof TurnErrors]>, status: 'error' | 'aborted' = 'error') =>
-      stream.complete({ status, text: '', error, durationMs: Date.now() - startedAt });
+    const fail = (
+      error: ReturnType<(typeof TurnErrors)[keyof typeof TurnErrors]>,
+      status: 'error' | 'aborted' = 'error',
+    ) => stream.complete({ status, text: '', error, durationMs: Date.now() - startedAt });
 
     await publisher
       .publish({
         source: EventSources.agent,
         detailType: 'AgentStatusChanged.v1',
-        detail: { userId, conversationId, replyTo, inReplyTo: messageId, status: 'thinking', message: 'Thinking…' },
+        detail: {
+          userId,
+          conversationId,
+          replyTo,
+          inReplyTo: messageId,
+          status: 'thinking',
+          message: 'Thinking…',
+        },
       })
       .catch((error) => log.warn('status not published', { error: error as Error }));
 
@@ -108,7 +117,10 @@ export function createTurnRunner(options: TurnRunnerOptions) {
 
       const adapter = await options.loadAdapter();
       const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(new Error('turn deadline reached')), Math.max(0, abortAt - Date.now()));
+      const timer = setTimeout(
+        () => abort.abort(new Error('turn deadline reached')),
+        Math.max(0, abortAt - Date.now()),
+      );
       let result: Awaited<ReturnType<OpenClawAdapter['runTurn']>>;
       try {
         result = await adapter.runTurn({

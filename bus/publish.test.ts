@@ -1,7 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
 import { localClientConfig } from '../infra/local/aws-config.ts';
+import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
 import type { BusEnvelope, BusEvent, MessageReceived } from '../schemas/index.ts';
 import { InvalidEventError, PublishError } from './errors.ts';
 import { LocalBus } from './local-bus.ts';
@@ -53,21 +53,35 @@ async function publisherOnLocalBus() {
     client.destroy();
     await endpoint.close();
   });
-  return { bus, received, requests, publisher: createPublisher({ client, eventBusName: 'test', baseDelayMs: 1 }) };
+  return {
+    bus,
+    received,
+    requests,
+    publisher: createPublisher({ client, eventBusName: 'test', baseDelayMs: 1 }),
+  };
 }
 
 describe('batchEntries', () => {
   it('splits at 10 entries a call', () => {
-    const entries = Array.from({ length: 23 }, (_, i) => ({ Source: 's', DetailType: 'd', Detail: `{"i":${i}}` }));
+    const entries = Array.from({ length: 23 }, (_, i) => ({
+      Source: 's',
+      DetailType: 'd',
+      Detail: `{"i":${i}}`,
+    }));
     expect(batchEntries(entries).map((b) => b.length)).toEqual([10, 10, 3]);
   });
 
   it('splits before a call would pass 256 KB, keeping order', () => {
     const big = 'x'.repeat(100 * 1024);
-    const entries = Array.from({ length: 5 }, (_, i) => ({ Source: 's', DetailType: 'd', Detail: `{"i":${i},"t":"${big}"}` }));
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      Source: 's',
+      DetailType: 'd',
+      Detail: `{"i":${i},"t":"${big}"}`,
+    }));
     const batches = batchEntries(entries);
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
-    for (const batch of batches) expect(batch.reduce((n, e) => n + entrySize(e), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
+    for (const batch of batches)
+      expect(batch.reduce((n, e) => n + entrySize(e), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
     expect(batches.flat()).toEqual(entries);
   });
 
@@ -86,7 +100,11 @@ describe('publish() through the EventBridge client', () => {
     expect(received.map((e) => (e.detail as MessageReceived).messageId).sort()).toEqual(
       Array.from({ length: 25 }, (_, i) => `msg-${i}`).sort(),
     );
-    expect(received[0]).toMatchObject({ version: '0', source: 'openclaw.web', 'detail-type': 'MessageReceived.v1' });
+    expect(received[0]).toMatchObject({
+      version: '0',
+      source: 'openclaw.web',
+      'detail-type': 'MessageReceived.v1',
+    });
   });
 
   it('retries only the entries EventBridge rejected', async () => {
@@ -156,7 +174,12 @@ describe('LocalBus delivery', () => {
       { Source: 's', Detail: '{}' },
       { Source: 's', DetailType: 'd', Detail: '{}' },
     ]);
-    expect(results.map((r) => r.ErrorCode)).toEqual(['MalformedDetail', 'MalformedDetail', 'InvalidArgument', undefined]);
+    expect(results.map((r) => r.ErrorCode)).toEqual([
+      'MalformedDetail',
+      'MalformedDetail',
+      'InvalidArgument',
+      undefined,
+    ]);
     expect(results[3]?.EventId).toMatch(/[0-9a-f-]{36}/);
   });
 

@@ -44,7 +44,10 @@ export function batchEntries(entries: PutEventsRequestEntry[]): PutEventsRequest
   let currentBytes = 0;
   for (const entry of entries) {
     const size = entrySize(entry);
-    if (current.length === MAX_ENTRIES_PER_CALL || (current.length > 0 && currentBytes + size > MAX_BYTES_PER_CALL)) {
+    if (
+      current.length === MAX_ENTRIES_PER_CALL ||
+      (current.length > 0 && currentBytes + size > MAX_BYTES_PER_CALL)
+    ) {
       batches.push(current);
       current = [];
       currentBytes = 0;
@@ -74,7 +77,9 @@ function toEntry(event: BusEvent, eventBusName: string): PutEventsRequestEntry {
     Detail: JSON.stringify(parsed.data),
   };
   if (entrySize(entry) > MAX_BYTES_PER_CALL) {
-    throw new InvalidEventError(`${event.detailType} is ${entrySize(entry)} bytes; EventBridge accepts 256 KB`);
+    throw new InvalidEventError(
+      `${event.detailType} is ${entrySize(entry)} bytes; EventBridge accepts 256 KB`,
+    );
   }
   return entry;
 }

@@ -1,20 +1,4 @@
 // Bus events: what producers publish and consumers receive.
-export {
-  AgentStatusChangedSchema,
-  AgentStatusSchema,
-  DETAIL_TYPES,
-  EventCatalog,
-  EventSources,
-  isDetailType,
-  MessageReceivedSchema,
-  parseDetail,
-  ReplyCompletedSchema,
-  ReplyDeltaSchema,
-  ReplyStatusSchema,
-  RuntimePreferenceSchema,
-  ScheduleFiredSchema,
-} from './events.ts';
-export type { BusEnvelope, BusEvent, DetailOf, DetailType } from './events.ts';
 
 // Shared building blocks.
 export {
@@ -30,7 +14,25 @@ export {
   UserFacingErrorSchema,
   UserIdSchema,
 } from './common.ts';
-
+export type { BusEnvelope, BusEvent, DetailOf, DetailType } from './events.ts';
+export {
+  AgentStatusChangedSchema,
+  AgentStatusSchema,
+  DETAIL_TYPES,
+  EventCatalog,
+  EventSources,
+  isDetailType,
+  MessageReceivedSchema,
+  parseDetail,
+  ReplyCompletedSchema,
+  ReplyDeltaSchema,
+  ReplyStatusSchema,
+  RuntimePreferenceSchema,
+  ScheduleFiredSchema,
+} from './events.ts';
+// Stored items.
+export { ConnectionItemSchema, SessionLockItemSchema, UserSettingsItemSchema } from './items.ts';
+export type * from './types.ts';
 // The web chat's WebSocket protocol.
 export {
   AckFrameSchema,
@@ -46,8 +48,3 @@ export {
   ServerFrameSchema,
   StatusFrameSchema,
 } from './web-socket.ts';
-
-// Stored items.
-export { ConnectionItemSchema, SessionLockItemSchema, UserSettingsItemSchema } from './items.ts';
-
-export type * from './types.ts';

@@ -1,9 +1,5 @@
 import type { z } from 'zod';
-import type {
-  LlmSettingsSchema,
-  ReplyToSchema,
-  UserFacingErrorSchema,
-} from './common.ts';
+import type { LlmSettingsSchema, ReplyToSchema, UserFacingErrorSchema } from './common.ts';
 import type {
   AgentStatusChangedSchema,
   MessageReceivedSchema,

@@ -19,7 +19,11 @@ export const SendMessageFrameSchema = z.object({
   action: z.literal('sendMessage'),
   conversationId: ConversationIdSchema,
   /** Chosen by the client; a resend after a reconnect reuses it, so the server can drop duplicates. */
-  clientMessageId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  clientMessageId: z
+    .string()
+    .min(8)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
   text: z.string().trim().min(1, 'text must not be empty').max(MAX_MESSAGE_TEXT_CHARS),
 });
 

@@ -100,7 +100,12 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     await socket.waitFor(isType('error', (f) => f.code === 'INVALID_JSON'));
     socket.send({ action: 'sendMessage', conversationId });
     await socket.waitFor(isType('error', (f) => f.code === 'INVALID_MESSAGE'));
-    socket.send({ action: 'sendMessage', conversationId, clientMessageId: 'big-message-1', text: 'x'.repeat(1024 * 1024) });
+    socket.send({
+      action: 'sendMessage',
+      conversationId,
+      clientMessageId: 'big-message-1',
+      text: 'x'.repeat(1024 * 1024),
+    });
     await socket.waitFor(isType('error', (f) => f.code === 'MESSAGE_TOO_LARGE'));
     socket.send({ action: 'launchMissiles', conversationId });
     await socket.waitFor(isType('error', (f) => f.code === 'UNKNOWN_ACTION'));
@@ -108,7 +113,12 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     await socket.waitFor(isType('pong'));
 
     // Assess: four errors, each with a message a person can read, and the socket still open
-    expect(errors().map((e) => e.code)).toEqual(['INVALID_JSON', 'INVALID_MESSAGE', 'MESSAGE_TOO_LARGE', 'UNKNOWN_ACTION']);
+    expect(errors().map((e) => e.code)).toEqual([
+      'INVALID_JSON',
+      'INVALID_MESSAGE',
+      'MESSAGE_TOO_LARGE',
+      'UNKNOWN_ACTION',
+    ]);
     for (const error of errors()) expect(error.message.length).toBeGreaterThan(10);
     expect(errors().find((e) => e.code === 'INVALID_MESSAGE')?.message).toContain('clientMessageId');
     expect(socket.socket.readyState).toBe(socket.socket.OPEN);
@@ -119,7 +129,12 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     // Prepare
     stack ??= await start();
     const socket = await connectTestSocket(stack.wsUrl);
-    const frame = { action: 'sendMessage', conversationId: `${conversationId}-dup`, clientMessageId: 'resent-once-1', text: 'Say hi' };
+    const frame = {
+      action: 'sendMessage',
+      conversationId: `${conversationId}-dup`,
+      clientMessageId: 'resent-once-1',
+      text: 'Say hi',
+    };
 
     // Act
     socket.send(frame);
@@ -128,7 +143,10 @@ describe('a web conversation through the local stack (npm start) with a real Ope
       await socket.waitFor(isType('ack', (f) => !f.duplicate)),
       await socket.waitFor(isType('ack', (f) => f.duplicate)),
     ];
-    await socket.waitFor(isType('completed', (f) => f.inReplyTo === acks[0]!.messageId), 90_000);
+    await socket.waitFor(
+      isType('completed', (f) => f.inReplyTo === acks[0]!.messageId),
+      90_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     // Assess

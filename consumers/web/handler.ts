@@ -1,9 +1,9 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ApiGatewayManagementApiClient,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { z } from 'zod';
 import { type BusEnvelope, isDetailType, parseDetail, type ServerFrame } from '../../schemas/index.ts';
@@ -26,7 +26,13 @@ export function toServerFrame(envelope: BusEnvelope): ServerFrame | undefined {
   switch (detailType) {
     case 'ReplyDelta.v1': {
       const d = parseDetail(detailType, envelope.detail);
-      return { type: 'delta', conversationId: d.conversationId, inReplyTo: d.inReplyTo, seq: d.seq, text: d.text };
+      return {
+        type: 'delta',
+        conversationId: d.conversationId,
+        inReplyTo: d.inReplyTo,
+        seq: d.seq,
+        text: d.text,
+      };
     }
     case 'ReplyCompleted.v1': {
       const d = parseDetail(detailType, envelope.detail);
@@ -79,7 +85,10 @@ export function createWebConsumer(deps: WebConsumerDeps) {
         new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
       );
     } catch (error) {
-      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) {
+      if (
+        error instanceof GoneException ||
+        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
+      ) {
         logger.info('connection gone; removing it', { connectionId });
         await storage.ConnectionEntity.build(DeleteItemCommand).key({ connectionId }).send();
         return;

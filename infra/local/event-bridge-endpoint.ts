@@ -21,7 +21,9 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
  * bus, so producers and the agent publish through the real `@aws-sdk/client-eventbridge` in local mode
  * too: the same `publish()` code path, batching and retries included.
  */
-export async function startEventBridgeEndpoint(bus: LocalBus): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function startEventBridgeEndpoint(
+  bus: LocalBus,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
     const send = (status: number, body: unknown, errorType?: string) => {
       res.writeHead(status, {
@@ -33,12 +35,20 @@ export async function startEventBridgeEndpoint(bus: LocalBus): Promise<{ endpoin
     try {
       const target = req.headers['x-amz-target'];
       if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
-        return send(400, { __type: 'UnknownOperationException', message: `Unsupported operation ${target}` }, 'UnknownOperationException');
+        return send(
+          400,
+          { __type: 'UnknownOperationException', message: `Unsupported operation ${target}` },
+          'UnknownOperationException',
+        );
       }
       const request = JSON.parse(await readBody(req, MAX_REQUEST_BYTES)) as { Entries?: PutEventsEntry[] };
       const entries = request.Entries ?? [];
       if (entries.length === 0 || entries.length > 10) {
-        return send(400, { __type: 'ValidationException', message: 'Entries must hold 1 to 10 items' }, 'ValidationException');
+        return send(
+          400,
+          { __type: 'ValidationException', message: 'Entries must hold 1 to 10 items' },
+          'ValidationException',
+        );
       }
       const results = bus.putEvents(entries);
       send(200, { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results });

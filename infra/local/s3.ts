@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localClientConfig } from './aws-config.ts';
 

@@ -3,10 +3,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { defaultLlmSettingsFromEnv } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
@@ -73,7 +73,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
   const storage = createStorage({
     tableName: TABLE_NAME,
-    documentClient: DynamoDBDocumentClient.from(dynamo.client, { marshallOptions: { removeUndefinedValues: true } }),
+    documentClient: DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
   });
 
   let adapterPromise: Promise<OpenClawAdapter> | undefined;

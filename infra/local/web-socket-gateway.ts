@@ -39,7 +39,12 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? 2 * 1024 * 1024 });
   const connections = new Map<string, { socket: WebSocket; connectedAt: number; chain: Promise<void> }>();
 
-  function baseContext(connectionId: string, routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT', host: string) {
+  function baseContext(
+    connectionId: string,
+    routeKey: string,
+    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
+    host: string,
+  ) {
     const now = Date.now();
     return {
       routeKey,

@@ -25,7 +25,14 @@ export async function claimMessage(
   try {
     await storage.MessageDedupeEntity.build(PutItemCommand)
       .item({ dedupeKey, messageId, expiresAt: epochSeconds(now) + DEDUPE_TTL_SECONDS })
-      .options({ condition: { or: [{ attr: 'dedupeKey', exists: false }, { attr: 'expiresAt', lt: epochSeconds(now) }] } })
+      .options({
+        condition: {
+          or: [
+            { attr: 'dedupeKey', exists: false },
+            { attr: 'expiresAt', lt: epochSeconds(now) },
+          ],
+        },
+      })
       .send();
     return { claimed: true };
   } catch (error) {

@@ -1,5 +1,5 @@
-import type { ErrorFrameSchema } from '../../schemas/index.ts';
 import type { z } from 'zod';
+import type { ErrorFrameSchema } from '../../schemas/index.ts';
 
 type ErrorFrame = z.infer<typeof ErrorFrameSchema>;
 

@@ -76,11 +76,21 @@ export function createWebProducer(deps: WebProducerDeps) {
     return { statusCode: 200 };
   }
 
-  async function sendMessage(event: WebSocketEvent, frame: SendMessageFrame): Promise<APIGatewayProxyResultV2> {
+  async function sendMessage(
+    event: WebSocketEvent,
+    frame: SendMessageFrame,
+  ): Promise<APIGatewayProxyResultV2> {
     const { connectionId } = event.requestContext;
-    const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand).key({ connectionId }).send();
+    const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand)
+      .key({ connectionId })
+      .send();
     if (!connection || connection.expiresAt < epochSeconds(now())) {
-      throw new WebRequestError(401, 'NOT_CONNECTED', 'This connection is not signed in; reconnect.', frame.clientMessageId);
+      throw new WebRequestError(
+        401,
+        'NOT_CONNECTED',
+        'This connection is not signed in; reconnect.',
+        frame.clientMessageId,
+      );
     }
     const { userId } = connection;
     const messageId = randomUUID();
@@ -111,9 +121,19 @@ export function createWebProducer(deps: WebProducerDeps) {
       // Give the claim back so the client's retry of the same message is not taken for a duplicate.
       await releaseClaim(storage, dedupeKey).catch(() => undefined);
       logger.error('publish failed', { connectionId, messageId, error: error as Error });
-      throw new WebRequestError(503, 'TEMPORARILY_UNAVAILABLE', 'The message could not be queued; please retry.', frame.clientMessageId);
+      throw new WebRequestError(
+        503,
+        'TEMPORARILY_UNAVAILABLE',
+        'The message could not be queued; please retry.',
+        frame.clientMessageId,
+      );
     }
-    logger.info('message published', { connectionId, userId, messageId, conversationId: frame.conversationId });
+    logger.info('message published', {
+      connectionId,
+      userId,
+      messageId,
+      conversationId: frame.conversationId,
+    });
     return reply(200, {
       type: 'ack',
       clientMessageId: frame.clientMessageId,
@@ -133,7 +153,11 @@ export function createWebProducer(deps: WebProducerDeps) {
       return await sendMessage(event, frame);
     } catch (error) {
       if (error instanceof WebRequestError) {
-        logger.warn('bad web socket message', { connectionId, code: error.code, statusCode: error.statusCode });
+        logger.warn('bad web socket message', {
+          connectionId,
+          code: error.code,
+          statusCode: error.statusCode,
+        });
         return reply(error.statusCode, error.toFrame());
       }
       logger.error('web socket message failed', { connectionId, error: error as Error });

@@ -1,4 +1,9 @@
-import { CLIENT_ACTIONS, type ClientFrame, ClientFrameSchema, MAX_WEB_SOCKET_FRAME_BYTES } from '../../schemas/index.ts';
+import {
+  CLIENT_ACTIONS,
+  type ClientFrame,
+  ClientFrameSchema,
+  MAX_WEB_SOCKET_FRAME_BYTES,
+} from '../../schemas/index.ts';
 import { WebRequestError } from './errors.ts';
 
 /**
@@ -25,7 +30,8 @@ export function parseClientFrame(body: string | undefined, isBase64Encoded = fal
     throw new WebRequestError(400, 'INVALID_MESSAGE', 'The message must be a JSON object with an "action".');
   }
   const record = json as Record<string, unknown>;
-  const clientMessageId = typeof record.clientMessageId === 'string' ? record.clientMessageId.slice(0, 64) : undefined;
+  const clientMessageId =
+    typeof record.clientMessageId === 'string' ? record.clientMessageId.slice(0, 64) : undefined;
   if (typeof record.action !== 'string' || !(CLIENT_ACTIONS as readonly string[]).includes(record.action)) {
     throw new WebRequestError(
       400,
@@ -38,7 +44,12 @@ export function parseClientFrame(body: string | undefined, isBase64Encoded = fal
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') || 'message';
-    throw new WebRequestError(400, 'INVALID_MESSAGE', `Invalid "${field}": ${issue?.message}.`, clientMessageId);
+    throw new WebRequestError(
+      400,
+      'INVALID_MESSAGE',
+      `Invalid "${field}": ${issue?.message}.`,
+      clientMessageId,
+    );
   }
   return parsed.data;
 }

@@ -1,0 +1,74 @@
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalAws } from '../test/fixtures/local-aws.ts';
+import { createSessionLock, SessionLockTimeoutError } from './session-lock.ts';
+
+describe('the per-user session lock (DynamoDB lease on dynalite)', () => {
+  let aws: Awaited<ReturnType<typeof startLocalAws>>;
+  beforeAll(async () => {
+    aws = await startLocalAws();
+  });
+  afterAll(() => aws.close());
+
+  it('lets one holder in at a time and the next in after release', async () => {
+    const a = createSessionLock({ storage: aws.storage, owner: 'a', pollMs: 20 });
+    const b = createSessionLock({ storage: aws.storage, owner: 'b', pollMs: 20 });
+    const leaseA = await a.acquire('user-serial', Date.now() + 1_000);
+    await expect(b.acquire('user-serial', Date.now() + 200)).rejects.toBeInstanceOf(SessionLockTimeoutError);
+    await leaseA.release();
+    const leaseB = await b.acquire('user-serial', Date.now() + 1_000);
+    await leaseB.release();
+  });
+
+  it('serialises concurrent turns of one user', async () => {
+    const order: string[] = [];
+    const turn = async (name: string) => {
+      const lease = await createSessionLock({ storage: aws.storage, owner: name, pollMs: 10 }).acquire(
+        'user-concurrent',
+        Date.now() + 5_000,
+      );
+      order.push(`${name}:start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      order.push(`${name}:end`);
+      await lease.release();
+    };
+    await Promise.all([turn('x'), turn('y'), turn('z')]);
+    for (let i = 0; i < order.length; i += 2) {
+      expect(order[i]?.split(':')[0]).toBe(order[i + 1]?.split(':')[0]);
+    }
+  });
+
+  it('takes over a lease whose holder died, but not one that is being renewed', async () => {
+    // A crashed holder leaves exactly this behind: its item with a lease that is no longer renewed.
+    await aws.storage.SessionLockEntity.build(PutItemCommand)
+      .item({ userId: 'user-crash', owner: 'dead', leaseExpiresAt: Date.now() + 150, expiresAt: 0 })
+      .send();
+    const heir = createSessionLock({ storage: aws.storage, owner: 'heir', pollMs: 20 });
+    const started = Date.now();
+    const lease = await heir.acquire('user-crash', Date.now() + 2_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+
+    // The heir renews (lease 150 ms, renewed every 50 ms), so a third party stays out well past 150 ms.
+    const live = createSessionLock({ storage: aws.storage, owner: 'live', leaseMs: 150, pollMs: 20 });
+    const liveLease = await live.acquire('user-live', Date.now() + 1_000);
+    const other = createSessionLock({ storage: aws.storage, owner: 'other', pollMs: 20 });
+    await expect(other.acquire('user-live', Date.now() + 500)).rejects.toBeInstanceOf(
+      SessionLockTimeoutError,
+    );
+    await liveLease.release();
+    await lease.release();
+  });
+
+  it('does not let a holder release a lock someone else has taken over', async () => {
+    const first = createSessionLock({ storage: aws.storage, owner: 'first', leaseMs: 60, pollMs: 10 });
+    const second = createSessionLock({ storage: aws.storage, owner: 'second', pollMs: 10 });
+    const stale = await first.acquire('user-stale', Date.now() + 1_000);
+    await stale.release();
+    const current = await second.acquire('user-stale', Date.now() + 1_000);
+    await stale.release(); // a second release is a no-op
+    await expect(first.acquire('user-stale', Date.now() + 100)).rejects.toBeInstanceOf(
+      SessionLockTimeoutError,
+    );
+    await current.release();
+  });
+});
