@@ -18,8 +18,12 @@ describe('bus event schemas', () => {
 
   it('accept a MessageReceived from any channel, with an opaque reply address', () => {
     expect(MessageReceivedSchema.parse(message)).toEqual(message);
-    expect(parseDetail('MessageReceived.v1', { ...message, replyTo: { channel: 'web', address: { connectionId: 'a=' } } }))
-      .toBeTruthy();
+    expect(
+      parseDetail('MessageReceived.v1', {
+        ...message,
+        replyTo: { channel: 'web', address: { connectionId: 'a=' } },
+      }),
+    ).toBeTruthy();
   });
 
   it.each([
@@ -46,7 +50,9 @@ describe('bus event schemas', () => {
     expect(schemas['MessageReceived.v1']).toMatchObject({
       required: expect.arrayContaining(['userId', 'conversationId', 'replyTo', 'messageId', 'text']),
     });
-    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(['web-socket.client-frame', 'web-socket.server-frame']));
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(['web-socket.client-frame', 'web-socket.server-frame']),
+    );
   });
 });
 
@@ -55,7 +61,9 @@ describe('the committed JSON Schema files (schemas/json/)', () => {
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
     for (const [name, schema] of Object.entries(jsonSchemas())) {
-      const onDisk = JSON.parse(await readFile(join(import.meta.dirname, 'json', `${name}.schema.json`), 'utf8'));
+      const onDisk = JSON.parse(
+        await readFile(join(import.meta.dirname, 'json', `${name}.schema.json`), 'utf8'),
+      );
       expect(onDisk, name).toEqual(JSON.parse(JSON.stringify(schema)));
     }
   });

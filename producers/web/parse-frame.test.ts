@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { WebRequestError } from './errors.ts';
 import { parseClientFrame } from './parse-frame.ts';
 
-const valid = { action: 'sendMessage', conversationId: 'conv-1', clientMessageId: 'client-msg-1', text: 'hello' };
+const valid = {
+  action: 'sendMessage',
+  conversationId: 'conv-1',
+  clientMessageId: 'client-msg-1',
+  text: 'hello',
+};
 
 const errorCode = (body: string | undefined) => {
   try {
@@ -37,7 +42,11 @@ describe('parseClientFrame', () => {
     ['blank text', JSON.stringify({ ...valid, text: '   ' }), 'INVALID_MESSAGE'],
     ['bad conversation id', JSON.stringify({ ...valid, conversationId: '../../etc' }), 'INVALID_MESSAGE'],
     ['short client id', JSON.stringify({ ...valid, clientMessageId: 'x' }), 'INVALID_MESSAGE'],
-    ['text over 32,000 characters', JSON.stringify({ ...valid, text: 'a'.repeat(32_001) }), 'INVALID_MESSAGE'],
+    [
+      'text over 32,000 characters',
+      JSON.stringify({ ...valid, text: 'a'.repeat(32_001) }),
+      'INVALID_MESSAGE',
+    ],
     ['frame over 128 KB', JSON.stringify({ ...valid, text: 'a'.repeat(130 * 1024) }), 'MESSAGE_TOO_LARGE'],
   ])('rejects %s with %s', (_name, body, code) => {
     expect(errorCode(body)).toBe(code);
@@ -58,12 +67,14 @@ describe('parseClientFrame', () => {
     const frames = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({
-        action: fc.oneof(fc.constantFrom('sendMessage', 'ping', '__proto__', 'constructor'), fc.string()),
-        conversationId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
-        clientMessageId: fc.oneof(fc.string(), fc.array(fc.string())),
-        text: fc.oneof(fc.string(), fc.object()),
-      }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          action: fc.oneof(fc.constantFrom('sendMessage', 'ping', '__proto__', 'constructor'), fc.string()),
+          conversationId: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+          clientMessageId: fc.oneof(fc.string(), fc.array(fc.string())),
+          text: fc.oneof(fc.string(), fc.object()),
+        })
+        .map((v) => JSON.stringify(v)),
     );
     fc.assert(
       fc.property(frames, fc.boolean(), (body, base64) => {

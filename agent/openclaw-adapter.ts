@@ -1,0 +1,696 @@
+// The one place that knows how to run an OpenClaw turn. Everything else calls `loadOpenClaw()` once
+// at start-up and then `adapter.runTurn()`.
+//
+// Two modes:
+// - embedded (the normal one): OpenClaw's runner runs inside our process. It is not a public export
+//   of openclaw 2026.9.6, so this module finds it in `dist/` at start-up and checks its shape; a
+//   second turn in a warm process then takes ~0.5–1 s instead of a 14–20 s CLI process.
+// - cli (the fallback): when the runner cannot be resolved (a new OpenClaw moved its chunks), we
+//   spawn the public `openclaw agent --local --json` for each turn rather than crash.
+//
+// Facts measured on openclaw 2026.9.6, Node 24.21, 2 cores, loopback fake LLM (see DESIGN.md and
+// openclaw-adapter.test.ts):
+// - Importing the runner takes 3.2–4.7 s; a first turn 5–8.5 s; a warm turn 0.5–1 s; RSS ~650 MB.
+// - With the LLM unreachable OpenClaw retries for 73–93 s whatever `timeoutMs` says, but it honours
+//   `abortSignal` within ~50–250 ms, so every turn gets a signal that also fires at `timeoutMs`.
+// - The state dir (sessions in SQLite) comes from `process.env.OPENCLAW_STATE_DIR` only: no runner
+//   parameter or config key moves `state/openclaw.sqlite`, and ~50 dist modules call
+//   `resolveStateDir()` against `process.env`. So embedded turns are serialised process-wide and
+//   each turn sets the env var before it starts.
+// - A turn needs the session's current `sessionId`: a new id for an existing key fails with
+//   "Session changed before writer admission", and compaction can roll the id. We read it from the
+//   public `openclaw/plugin-sdk/session-store-runtime` before each turn.
+// - Session keys are lower-cased by OpenClaw, so `conv-AB` and `conv-ab` would share a session;
+//   {@link openClawSessionKey} keeps case-distinct keys apart.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
+import { OPENCLAW_AGENT_ID } from './openclaw-config.ts';
+
+/** One turn: a prompt into one conversation of one user. */
+export interface OpenClawTurnRequest {
+  /** This user's OpenClaw state dir (restored from S3 before the turn). */
+  stateDir: string;
+  workspaceDir: string;
+  /** One per conversation, e.g. `conv-<conversationId>`; the same key means the model sees history. */
+  sessionKey: string;
+  prompt: string;
+  /** From `buildOpenClawConfig`. */
+  config: Record<string, unknown>;
+  runId: string;
+  timeoutMs: number;
+  abortSignal: AbortSignal;
+  /** Called with the whole reply so far, each time it grows. */
+  onPartialText?: (cumulativeText: string) => void;
+  /** Extra environment for the turn, e.g. the API key variable the config's SecretRef names. */
+  env?: Record<string, string>;
+}
+
+/** What a turn produced. */
+export interface OpenClawTurnResult {
+  text: string;
+  isError: boolean;
+  errorMessage?: string;
+  stopReason?: string;
+  /** The abort signal fired (or `timeoutMs` passed) before the turn finished. */
+  aborted: boolean;
+  /** The turn was stopped because `timeoutMs` passed (implies `aborted`). */
+  timedOut?: boolean;
+  usage?: { inputTokens?: number; outputTokens?: number };
+  /** OpenClaw's transcript id for the session after this turn. */
+  sessionId?: string;
+}
+
+/** Runs OpenClaw turns; get one from {@link loadOpenClaw}. */
+export interface OpenClawAdapter {
+  readonly mode: 'embedded' | 'cli';
+  /** The installed OpenClaw version. */
+  readonly version: string;
+  /** Why the embedded runner was not used, when `mode` is `cli`. */
+  readonly fallbackReason?: string;
+  runTurn(req: OpenClawTurnRequest): Promise<OpenClawTurnResult>;
+}
+
+/** Options for {@link loadOpenClaw}. */
+export interface LoadOpenClawOptions {
+  /** Directory of the installed `openclaw` package. Default: env `OPENCLAW_PACKAGE_DIR`, else the pinned copy. */
+  packageDir?: string;
+  /** Skip the embedded runner and spawn the CLI for every turn. */
+  forceCli?: boolean;
+  /** Where the fallback warning goes. Default: `console.warn`. */
+  warn?: (message: string) => void;
+}
+
+/** OpenClaw is not installed (or not usable at all, not even through its CLI). */
+export class OpenClawUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OpenClawUnavailableError';
+  }
+}
+
+/** The pinned copy installed by agent/openclaw-runtime/install.mjs. */
+const DEFAULT_PACKAGE_DIR = fileURLToPath(
+  new URL('./openclaw-runtime/node_modules/openclaw', import.meta.url),
+);
+
+/**
+ * Resolves OpenClaw and checks that it can run turns; call once at start-up.
+ *
+ * Tries the embedded runner first (importing it takes 3–5 s, which is why this happens up front and
+ * not on the first turn) and falls back to the CLI when anything about the runner's private chunks is
+ * not as expected. Throws {@link OpenClawUnavailableError} only when neither works.
+ */
+export async function loadOpenClaw(options: LoadOpenClawOptions = {}): Promise<OpenClawAdapter> {
+  const packageDir = resolve(options.packageDir ?? process.env.OPENCLAW_PACKAGE_DIR ?? DEFAULT_PACKAGE_DIR);
+  const manifest = await readManifest(packageDir);
+  prepareProcessEnv();
+  if (options.forceCli) return createCliAdapter(packageDir, manifest, 'forced by option');
+  try {
+    const runtime = await loadEmbeddedRuntime(packageDir, manifest);
+    return createEmbeddedAdapter(runtime, manifest.version);
+  } catch (error) {
+    const reason = `embedded OpenClaw runner unavailable: ${errorText(error)}`;
+    (options.warn ?? console.warn)(`[openclaw-adapter] ${reason}; falling back to the OpenClaw CLI`);
+    return createCliAdapter(packageDir, manifest, reason);
+  }
+}
+
+/**
+ * The session key OpenClaw stores for one of our keys: `agent:main:<key>`.
+ *
+ * OpenClaw lower-cases session keys, and our conversation ids may be mixed-case, so a key with
+ * upper-case letters gets a short hash of the original appended to stay distinct.
+ */
+export function openClawSessionKey(sessionKey: string): string {
+  const lowered = sessionKey.toLowerCase();
+  const distinct =
+    lowered === sessionKey
+      ? lowered
+      : `${lowered}-${createHash('sha256').update(sessionKey).digest('hex').slice(0, 10)}`;
+  return `agent:${OPENCLAW_AGENT_ID}:${distinct}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process environment
+
+/**
+ * Set once, before OpenClaw is imported: some of its modules read these at import time.
+ * - SQLite puts temp files in SQLITE_TMPDIR/TMPDIR; on Lambda only /tmp is writable.
+ * - OPENCLAW_STATE_DIR defaults to ~/.openclaw, which Lambda cannot write; until the first turn sets
+ *   the user's dir, point it at a scratch dir so nothing lands in $HOME.
+ */
+function prepareProcessEnv(): void {
+  process.env.SQLITE_TMPDIR ??= tmpdir();
+  process.env.TMPDIR ??= tmpdir();
+  process.env.OPENCLAW_STATE_DIR ??= join(tmpdir(), 'serverless-openclaw-idle-state');
+}
+
+/** Applies a turn's environment. Values stay set after the turn: OpenClaw may read them in post-turn work. */
+function applyTurnEnv(req: OpenClawTurnRequest): void {
+  process.env.OPENCLAW_STATE_DIR = req.stateDir;
+  for (const [name, value] of Object.entries(req.env ?? {})) process.env[name] = value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Package resolution
+
+interface PackageManifest {
+  version: string;
+  bin?: string | Record<string, string>;
+  exports?: Record<string, unknown>;
+}
+
+async function readManifest(packageDir: string): Promise<PackageManifest> {
+  try {
+    const manifest = JSON.parse(await readFile(join(packageDir, 'package.json'), 'utf8')) as PackageManifest;
+    if (typeof manifest.version !== 'string') throw new Error('package.json has no version');
+    return manifest;
+  } catch (error) {
+    throw new OpenClawUnavailableError(`OpenClaw is not installed in ${packageDir}: ${errorText(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** What the embedded mode needs from OpenClaw's dist, resolved and checked. */
+interface EmbeddedRuntime {
+  runEmbeddedAgent: (params: Record<string, unknown>) => Promise<unknown>;
+  prepareAgentRunAdmission: (params: Record<string, unknown>) => PreparedRunAdmission;
+  createOperationalRunInstanceRef: (runId: string) => { runId: string };
+  getSessionEntry: (params: Record<string, unknown>) => { sessionId?: unknown } | undefined;
+}
+
+interface PreparedRunAdmission {
+  close(): void;
+}
+
+/** Public-ish entry of the runner; it re-exports `runEmbeddedAgent` by name. */
+const RUNNER_ENTRY = 'run-embedded.runtime.js';
+/** The content-hashed chunk holding the run-admission functions; the hash changes between builds. */
+const ADMISSION_CHUNK = /^admitted-run-context-[\w-]+\.mjs$/;
+/** How deep to follow the runner's static imports looking for that chunk (it is 3 deep in 2026.9.6). */
+const MAX_IMPORT_DEPTH = 4;
+const SESSION_STORE_EXPORT = './plugin-sdk/session-store-runtime';
+
+async function loadEmbeddedRuntime(packageDir: string, manifest: PackageManifest): Promise<EmbeddedRuntime> {
+  const distDir = join(packageDir, 'dist');
+  // Find the admission chunk the runner itself imports. dist holds two `admitted-run-context-*`
+  // files; module-level WeakMaps tie an admission to the runner, so only the runner's copy will do.
+  const admissionChunk = await findImportedChunk(distDir, RUNNER_ENTRY, ADMISSION_CHUNK);
+  const admissionExports = parseExportNames(await readFile(join(distDir, admissionChunk), 'utf8'));
+  const runner = await importFile(join(distDir, RUNNER_ENTRY));
+  const admission = await importFile(join(distDir, admissionChunk));
+  const sessionStore = await importFile(join(packageDir, exportTarget(manifest, SESSION_STORE_EXPORT)));
+  return {
+    runEmbeddedAgent: requireFunction(runner, 'runEmbeddedAgent', RUNNER_ENTRY),
+    prepareAgentRunAdmission: requireFunction(
+      admission,
+      admissionExports.get('prepareAgentRunAdmission'),
+      admissionChunk,
+    ),
+    createOperationalRunInstanceRef: requireFunction(
+      admission,
+      admissionExports.get('createOperationalRunInstanceRef'),
+      admissionChunk,
+    ),
+    getSessionEntry: requireFunction(sessionStore, 'getSessionEntry', SESSION_STORE_EXPORT),
+  } as EmbeddedRuntime;
+}
+
+/**
+ * Walks static relative imports breadth-first from `entry` and returns the one module matching
+ * `pattern` that the nearest importer pulls in. Reads only the files on the way (4 in 2026.9.6).
+ */
+async function findImportedChunk(distDir: string, entry: string, pattern: RegExp): Promise<string> {
+  let frontier = [entry];
+  const seen = new Set(frontier);
+  for (let depth = 0; depth < MAX_IMPORT_DEPTH && frontier.length > 0; depth++) {
+    const found = new Set<string>();
+    const next: string[] = [];
+    for (const file of frontier) {
+      for (const specifier of staticImports(await readFile(join(distDir, file), 'utf8'))) {
+        const name = specifier.slice(2);
+        if (pattern.test(name)) found.add(name);
+        else if (!seen.has(name)) {
+          seen.add(name);
+          next.push(name);
+        }
+      }
+    }
+    if (found.size === 1) return [...found][0]!;
+    if (found.size > 1)
+      throw new Error(`${entry} imports several ${pattern} chunks: ${[...found].join(', ')}`);
+    frontier = next;
+  }
+  throw new Error(`no chunk matching ${pattern} among the static imports of ${entry}`);
+}
+
+/**
+ * Relative specifiers of the static `import … from "./x"` / `export … from "./x"` / `import "./x"`
+ * statements. OpenClaw's bundler writes one statement per line, so a line scan is enough; dynamic
+ * `import("./x")` calls are skipped on purpose (they are not loaded with the runner).
+ */
+function staticImports(source: string): string[] {
+  const specifiers: string[] = [];
+  const statement = /^\s*(?:import|export)\b[^("'`]*?["'](\.\/[^"']+)["'];?\s*$/;
+  for (const line of source.split('\n')) {
+    const match = statement.exec(line);
+    if (match) specifiers.push(match[1]!);
+  }
+  return specifiers;
+}
+
+/** Maps each local name in a chunk's `export { local as exported, … }` lists to its exported name. */
+function parseExportNames(source: string): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const match of source.matchAll(/\bexport\s*\{([^}]*)\}/g)) {
+    for (const part of match[1]!.split(',')) {
+      const item = /^\s*([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(part);
+      if (item) names.set(item[1]!, item[2] ?? item[1]!);
+    }
+  }
+  return names;
+}
+
+/** File path of a package `exports` entry (string or `{ import | default }`). */
+function exportTarget(manifest: PackageManifest, subpath: string): string {
+  const entry = manifest.exports?.[subpath];
+  const target =
+    typeof entry === 'string'
+      ? entry
+      : ((entry as Record<string, unknown> | undefined)?.import ??
+        (entry as Record<string, unknown> | undefined)?.default);
+  if (typeof target !== 'string') throw new Error(`package.json exports no "${subpath}"`);
+  return target;
+}
+
+async function importFile(path: string): Promise<Record<string, unknown>> {
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+}
+
+function requireFunction(module: Record<string, unknown>, name: string | undefined, where: string): unknown {
+  const value = name === undefined ? undefined : module[name];
+  if (typeof value !== 'function')
+    throw new Error(`${where} has no function export ${name ?? '(name not found)'}`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embedded mode
+
+/** After an abort, how long a still-running turn may keep the process-wide lock before we move on. */
+const ABORT_DRAIN_MS = 10_000;
+
+/** Tail of the queue of embedded turns: they share `process.env`, so they run one at a time. */
+let turnQueue: Promise<void> = Promise.resolve();
+
+/** Queues for the process-wide turn lock; resolves with the release function once it is ours. */
+function acquireTurnLock(): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolveHeld) => {
+    release = once(resolveHeld);
+  });
+  const acquired = turnQueue.then(() => release);
+  turnQueue = turnQueue.then(() => held);
+  return acquired;
+}
+
+function createEmbeddedAdapter(runtime: EmbeddedRuntime, version: string): OpenClawAdapter {
+  return {
+    mode: 'embedded',
+    version,
+    runTurn: (req) => runEmbeddedTurn(runtime, req),
+  };
+}
+
+async function runEmbeddedTurn(
+  runtime: EmbeddedRuntime,
+  req: OpenClawTurnRequest,
+): Promise<OpenClawTurnResult> {
+  const { signal, dispose } = turnSignal(req);
+  try {
+    const partial = partialTracker(req.onPartialText);
+    const lock = acquireTurnLock();
+    const release = await untilAborted(lock, signal);
+    if (release === ABORTED) {
+      void lock.then((lateRelease) => lateRelease());
+      return abortedResult(signal, '');
+    }
+    const run = runLockedEmbeddedTurn(runtime, req, signal, partial.onPartial).catch((error: unknown) =>
+      failedResult(error, signal),
+    );
+    const outcome = await untilAborted(run, signal);
+    if (outcome === ABORTED) {
+      // OpenClaw stops within ~250 ms of an abort (measured), but keep the lock until it really has,
+      // so the next turn cannot switch OPENCLAW_STATE_DIR under it; cap the wait in case it never does.
+      void settleWithin(run, ABORT_DRAIN_MS).then(release);
+      return abortedResult(signal, partial.latest());
+    }
+    release();
+    return outcome;
+  } finally {
+    dispose();
+  }
+}
+
+async function runLockedEmbeddedTurn(
+  runtime: EmbeddedRuntime,
+  req: OpenClawTurnRequest,
+  signal: AbortSignal,
+  onPartial: (text: string) => void,
+): Promise<OpenClawTurnResult> {
+  applyTurnEnv(req);
+  await Promise.all([mkdir(req.stateDir, { recursive: true }), mkdir(req.workspaceDir, { recursive: true })]);
+  const sessionKey = openClawSessionKey(req.sessionKey);
+  const admission = runtime.prepareAgentRunAdmission({
+    cfg: req.config,
+    operationalRunInstance: runtime.createOperationalRunInstanceRef(req.runId),
+    facts: {
+      runId: req.runId,
+      agentId: OPENCLAW_AGENT_ID,
+      ingress: { kind: 'system', boundary: 'serverless-openclaw', state: 'present' },
+    },
+  });
+  try {
+    const result = await runtime.runEmbeddedAgent({
+      sessionId: currentSessionId(runtime, sessionKey) ?? randomUUID(),
+      sessionKey,
+      agentId: OPENCLAW_AGENT_ID,
+      trigger: 'user',
+      workspaceDir: req.workspaceDir,
+      config: req.config,
+      prompt: req.prompt,
+      runId: req.runId,
+      timeoutMs: req.timeoutMs,
+      abortSignal: signal,
+      preparedRunAdmission: admission,
+      onPartialReply: (payload: { text?: unknown } | undefined) => {
+        if (typeof payload?.text === 'string') onPartial(payload.text);
+      },
+    });
+    return toTurnResult(result as RunResult, signal);
+  } finally {
+    admission.close();
+  }
+}
+
+/** The session's current transcript id, or undefined for a new session. Reads this turn's state dir. */
+function currentSessionId(runtime: EmbeddedRuntime, sessionKey: string): string | undefined {
+  const entry = runtime.getSessionEntry({
+    agentId: OPENCLAW_AGENT_ID,
+    sessionKey,
+    readConsistency: 'latest',
+    env: process.env,
+  });
+  return typeof entry?.sessionId === 'string' && entry.sessionId ? entry.sessionId : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLI mode
+
+/** After SIGTERM, how long the CLI gets before SIGKILL. */
+const CLI_KILL_GRACE_MS = 2_000;
+
+async function createCliAdapter(
+  packageDir: string,
+  manifest: PackageManifest,
+  fallbackReason: string,
+): Promise<OpenClawAdapter> {
+  const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.openclaw;
+  if (!bin) throw new OpenClawUnavailableError(`OpenClaw in ${packageDir} has no CLI (${fallbackReason})`);
+  const binPath = join(packageDir, bin);
+  try {
+    await readFile(binPath);
+  } catch (error) {
+    throw new OpenClawUnavailableError(`OpenClaw CLI ${binPath} is missing (${fallbackReason})`, {
+      cause: error,
+    });
+  }
+  return {
+    mode: 'cli',
+    version: manifest.version,
+    fallbackReason,
+    runTurn: (req) => runCliTurn(binPath, req),
+  };
+}
+
+/**
+ * One turn through `openclaw agent --local --json`, a fresh process per turn (14–20 s measured).
+ * The CLI takes no run id and prints no partial text: `onPartialText` gets the final text once.
+ */
+async function runCliTurn(binPath: string, req: OpenClawTurnRequest): Promise<OpenClawTurnResult> {
+  const { signal, dispose } = turnSignal(req);
+  try {
+    return await runCliProcess(binPath, req, signal);
+  } catch (error) {
+    return failedResult(error, signal);
+  } finally {
+    dispose();
+  }
+}
+
+async function runCliProcess(
+  binPath: string,
+  req: OpenClawTurnRequest,
+  signal: AbortSignal,
+): Promise<OpenClawTurnResult> {
+  if (signal.aborted) return abortedResult(signal, '');
+  await Promise.all([mkdir(req.stateDir, { recursive: true }), mkdir(req.workspaceDir, { recursive: true })]);
+  const scratch = await mkdtemp(join(tmpdir(), 'openclaw-cli-'));
+  try {
+    const configPath = join(scratch, 'openclaw.json');
+    const promptPath = join(scratch, 'prompt.txt');
+    await writeFile(configPath, JSON.stringify(req.config));
+    await writeFile(promptPath, req.prompt);
+    const args = [
+      binPath,
+      'agent',
+      '--local',
+      '--json',
+      '--agent',
+      OPENCLAW_AGENT_ID,
+      '--session-key',
+      openClawSessionKey(req.sessionKey),
+      '--message-file',
+      promptPath,
+      '--timeout',
+      String(Math.max(1, Math.ceil(req.timeoutMs / 1000))),
+    ];
+    const env = {
+      ...process.env,
+      ...req.env,
+      OPENCLAW_STATE_DIR: req.stateDir,
+      OPENCLAW_CONFIG_PATH: configPath,
+    };
+    const child = spawn(process.execPath, args, {
+      cwd: req.workspaceDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const outcome = await untilAborted(collectCliOutput(child), signal);
+    if (outcome === ABORTED) {
+      stopChild(child);
+      return abortedResult(signal, '');
+    }
+    const result = cliResult(outcome);
+    if (result.text) safeCall(req.onPartialText, result.text);
+    return result;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+interface CliOutput {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collectCliOutput(child: ChildProcess): Promise<CliOutput> {
+  return new Promise((resolveOutput, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolveOutput({ code, stdout, stderr }));
+  });
+}
+
+function cliResult(output: CliOutput): OpenClawTurnResult {
+  const start = output.stdout.indexOf('{');
+  if (start >= 0) {
+    try {
+      const result = toTurnResult(JSON.parse(output.stdout.slice(start)) as RunResult, undefined);
+      if (output.code === 0 || result.isError) return result;
+    } catch {
+      // Not JSON: fall through and report the CLI's own error.
+    }
+  }
+  return { text: '', isError: true, errorMessage: cliErrorMessage(output), aborted: false };
+}
+
+/** The CLI prints `[openclaw] Reason: …` on failure; otherwise use the last line of stderr. */
+function cliErrorMessage(output: CliOutput): string {
+  const plain = stripVTControlCharacters(output.stderr);
+  const reason = /Reason:\s*(.+)/.exec(plain)?.[1];
+  const last = plain.trim().split('\n').at(-1);
+  return reason ?? last ?? `openclaw CLI exited with code ${output.code}`;
+}
+
+function stopChild(child: ChildProcess): void {
+  child.kill('SIGTERM');
+  setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, CLI_KILL_GRACE_MS).unref();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** The parts of OpenClaw's run result we read (same shape from the runner and `--json`). */
+interface RunResult {
+  payloads?: { text?: string; isError?: boolean; isReasoning?: boolean }[];
+  meta?: {
+    aborted?: boolean;
+    stopReason?: string;
+    completion?: { stopReason?: string };
+    error?: { message?: string; kind?: string } | string;
+    agentMeta?: { sessionId?: string; usage?: { input?: number; output?: number } };
+  };
+}
+
+function toTurnResult(result: RunResult, signal: AbortSignal | undefined): OpenClawTurnResult {
+  const payloads = result.payloads ?? [];
+  const visible = payloads.filter((payload) => !payload.isReasoning && !payload.isError && payload.text);
+  const errorPayload = payloads.find((payload) => payload.isError && payload.text);
+  const meta = result.meta ?? {};
+  const metaError = typeof meta.error === 'string' ? meta.error : meta.error?.message;
+  const stopReason = meta.stopReason ?? meta.completion?.stopReason;
+  const aborted = meta.aborted === true || signal?.aborted === true;
+  const errorMessage =
+    metaError ?? errorPayload?.text ?? (stopReason === 'error' ? 'OpenClaw run failed' : undefined);
+  const usage = meta.agentMeta?.usage;
+  return {
+    text: visible.map((payload) => payload.text).join('\n\n'),
+    isError: errorMessage !== undefined || aborted,
+    ...(errorMessage !== undefined ? { errorMessage } : aborted ? { errorMessage: 'aborted' } : {}),
+    ...(stopReason !== undefined ? { stopReason } : {}),
+    aborted,
+    ...(usage ? { usage: { inputTokens: usage.input, outputTokens: usage.output } } : {}),
+    ...(meta.agentMeta?.sessionId ? { sessionId: meta.agentMeta.sessionId } : {}),
+  };
+}
+
+/** A thrown error as a result: OpenClaw rejects with the abort reason when the signal fires. */
+function failedResult(error: unknown, signal: AbortSignal): OpenClawTurnResult {
+  if (signal.aborted) return abortedResult(signal, '');
+  return { text: '', isError: true, errorMessage: errorText(error), aborted: false };
+}
+
+function abortedResult(signal: AbortSignal, partialText: string): OpenClawTurnResult {
+  const timedOut = signal.reason instanceof TurnTimeoutError;
+  return {
+    text: partialText,
+    isError: true,
+    errorMessage: timedOut ? (signal.reason as Error).message : `aborted: ${errorText(signal.reason)}`,
+    stopReason: timedOut ? 'timeout' : 'aborted',
+    aborted: true,
+    ...(timedOut ? { timedOut } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+class TurnTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`OpenClaw turn timed out after ${timeoutMs} ms`);
+    this.name = 'TurnTimeoutError';
+  }
+}
+
+/** The caller's signal, also fired at `timeoutMs`: OpenClaw's own timeout does not stop its retries. */
+function turnSignal(req: OpenClawTurnRequest): { signal: AbortSignal; dispose: () => void } {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new TurnTimeoutError(req.timeoutMs)), req.timeoutMs);
+  timer.unref();
+  return { signal: AbortSignal.any([req.abortSignal, timeout.signal]), dispose: () => clearTimeout(timer) };
+}
+
+/** Remembers the latest cumulative text and forwards growth to the caller's callback. */
+function partialTracker(callback: ((text: string) => void) | undefined) {
+  let latest = '';
+  return {
+    latest: () => latest,
+    onPartial: (text: string) => {
+      if (text === latest) return;
+      latest = text;
+      safeCall(callback, text);
+    },
+  };
+}
+
+const ABORTED = Symbol('aborted');
+
+/** Resolves with the promise's value, or with ABORTED as soon as the signal fires. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolveRace, reject) => {
+    const onAbort = () => resolveRace(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolveRace(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Waits for the promise to settle, but no longer than `ms`. Never rejects. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolveSettled) => {
+    const timer = setTimeout(resolveSettled, ms);
+    timer.unref();
+    promise.then(
+      () => resolveSettled(),
+      () => resolveSettled(),
+    );
+  });
+}
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
+}
+
+/** A throwing callback must not break the turn. */
+function safeCall(callback: ((text: string) => void) | undefined, text: string): void {
+  try {
+    callback?.(text);
+  } catch {
+    // The caller's streaming is best-effort; the final result still carries the text.
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

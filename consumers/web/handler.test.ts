@@ -1,0 +1,133 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../infra/local/aws-config.ts';
+import type { BusEnvelope } from '../../schemas/index.ts';
+import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createWebConsumer } from './handler.ts';
+
+const envelope = (detailType: string, detail: Record<string, unknown>): BusEnvelope =>
+  ({
+    version: '0',
+    id: 'evt-1',
+    'detail-type': detailType,
+    source: 'openclaw.agent',
+    account: '000000000000',
+    time: '2026-11-24T10:00:00Z',
+    region: 'local',
+    resources: [],
+    detail,
+  }) as unknown as BusEnvelope;
+
+const base = (connectionId: string) => ({
+  userId: 'user-1',
+  conversationId: 'conv-1',
+  replyTo: { channel: 'web', address: { connectionId } },
+  inReplyTo: 'msg-1',
+});
+
+describe('the web consumer against an @connections endpoint', () => {
+  let aws: Awaited<ReturnType<typeof startLocalAws>>;
+  const posted: { connectionId: string; body: unknown }[] = [];
+  let statusFor: (connectionId: string) => number;
+  let server: ReturnType<typeof createServer>;
+  let deliver: ReturnType<typeof createWebConsumer>;
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    // A loopback @connections API: 410 GoneException for closed sockets, as API Gateway answers.
+    server = createServer(async (req, res) => {
+      const connectionId = decodeURIComponent(req.url!.split('/@connections/')[1]!);
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const status = statusFor(connectionId);
+      if (status === 200) posted.push({ connectionId, body: JSON.parse(Buffer.concat(chunks).toString()) });
+      res.writeHead(status, status === 410 ? { 'x-amzn-errortype': 'GoneException' } : {});
+      res.end(status === 200 ? '' : '{"message":"nope"}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+    deliver = createWebConsumer({
+      storage: aws.storage,
+      connections: new ApiGatewayManagementApiClient({ ...localClientConfig(endpoint), maxAttempts: 1 }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
+  });
+  afterAll(async () => {
+    server.close();
+    await aws.close();
+  });
+
+  it('posts delta, completed and status frames to the connection', async () => {
+    statusFor = () => 200;
+    await deliver(envelope('ReplyDelta.v1', { ...base('conn-a='), seq: 1, text: 'Hel' }));
+    await deliver(envelope('ReplyCompleted.v1', { ...base('conn-a='), seq: 2, status: 'ok', text: 'Hello' }));
+    await deliver(
+      envelope('AgentStatusChanged.v1', { ...base('conn-a='), status: 'thinking', message: 'Thinking…' }),
+    );
+    expect(posted.map((p) => p.body)).toEqual([
+      { type: 'delta', conversationId: 'conv-1', inReplyTo: 'msg-1', seq: 1, text: 'Hel' },
+      {
+        type: 'completed',
+        conversationId: 'conv-1',
+        inReplyTo: 'msg-1',
+        seq: 2,
+        status: 'ok',
+        text: 'Hello',
+      },
+      {
+        type: 'status',
+        conversationId: 'conv-1',
+        inReplyTo: 'msg-1',
+        status: 'thinking',
+        message: 'Thinking…',
+      },
+    ]);
+    expect(posted.every((p) => p.connectionId === 'conn-a=')).toBe(true);
+  });
+
+  it('deletes the connection record on 410 Gone and does not ask for a retry', async () => {
+    statusFor = () => 410;
+    await aws.storage.ConnectionEntity.build(PutItemCommand)
+      .item({
+        connectionId: 'gone=',
+        userId: 'user-1',
+        connectedAt: new Date().toISOString(),
+        expiresAt: 2e9,
+      })
+      .send();
+    await expect(
+      deliver(envelope('ReplyCompleted.v1', { ...base('gone='), seq: 1, status: 'ok', text: 'late' })),
+    ).resolves.toBeUndefined();
+    const { Item } = await aws.storage.ConnectionEntity.build(GetItemCommand)
+      .key({ connectionId: 'gone=' })
+      .send();
+    expect(Item).toBeUndefined();
+  });
+
+  it('throws on other failures so the bus retries the delivery', async () => {
+    statusFor = () => 500;
+    await expect(
+      deliver(envelope('ReplyCompleted.v1', { ...base('flaky='), seq: 1, status: 'ok', text: 'x' })),
+    ).rejects.toThrow();
+  });
+
+  it('drops (with a log line) an event whose address is not a web address', async () => {
+    statusFor = () => 200;
+    const before = posted.length;
+    await deliver(
+      envelope('ReplyCompleted.v1', {
+        ...base('x'),
+        replyTo: { channel: 'web', address: { chatId: 1 } },
+        seq: 1,
+        status: 'ok',
+        text: 'x',
+      }),
+    );
+    expect(posted.length).toBe(before);
+  });
+});
