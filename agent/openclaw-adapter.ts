@@ -482,7 +482,7 @@ async function runCliProcess(
       String(Math.max(1, Math.ceil(req.timeoutMs / 1000))),
     ];
     const env = {
-      ...process.env,
+      ...withoutTestRunnerEnv(process.env),
       ...req.env,
       OPENCLAW_STATE_DIR: req.stateDir,
       OPENCLAW_CONFIG_PATH: configPath,
@@ -503,6 +503,14 @@ async function runCliProcess(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The environment minus Vitest's markers: when `openclaw.mjs` sees `VITEST=true` it exits 0 without
+ * doing anything (measured), so a CLI spawned from a test would silently do nothing.
+ */
+export function withoutTestRunnerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('VITEST')));
 }
 
 interface CliOutput {

@@ -35,3 +35,13 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
   }
   return out;
 }
+
+/**
+ * Shortens an error from OpenClaw or a provider for a chat bubble: the first sentence, with file-system
+ * paths of the runtime replaced, since they mean nothing to the user and reveal the host's layout.
+ */
+export function conciseError(text: string, maxChars = 300): string {
+  const withoutPaths = text.replace(/(?:\/[\w.@-]+){2,}\/?/g, '…');
+  const firstSentence = /^.*?[.!?](?=\s|$)/s.exec(withoutPaths)?.[0] ?? withoutPaths;
+  return firstSentence.length > maxChars ? `${firstSentence.slice(0, maxChars - 1)}…` : firstSentence;
+}

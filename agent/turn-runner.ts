@@ -6,11 +6,11 @@ import { EventSources, type LlmSettings, type MessageReceived } from '../schemas
 import type { Storage } from '../schemas/table.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
 import type { OpenClawAdapter } from './openclaw-adapter.ts';
-import { buildOpenClawConfig } from './openclaw-config.ts';
+import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
 import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
-import { redactSecrets, TurnErrors } from './turn-errors.ts';
+import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
 
 export interface TurnRunnerOptions {
   storage: Storage;
@@ -37,6 +37,9 @@ export interface TurnOptions {
   /** Epoch ms by which everything, reply included, must be done (the Lambda deadline). */
   deadlineAt: number;
 }
+
+/** Sent as the API key when none is set; local OpenAI-compatible servers ignore it. */
+const KEYLESS_PLACEHOLDER = 'no-key-configured';
 
 /** A turn's session key: one OpenClaw session per conversation. */
 export const sessionKeyFor = (conversationId: string) => `conv-${conversationId}`;
@@ -133,7 +136,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
           timeoutMs: Math.max(1_000, abortAt - Date.now()),
           abortSignal: abort.signal,
           onPartialText: (text) => stream.push(text),
-          env: secret && llm.apiKeyRef ? { [llm.apiKeyRef]: secret } : {},
+          // Keyless servers (Ollama, vLLM) still need OpenClaw's key reference to resolve to something.
+          env: { [llm.apiKeyRef ?? DEFAULT_API_KEY_ENV]: secret || KEYLESS_PLACEHOLDER },
         });
       } finally {
         clearTimeout(timer);
@@ -155,7 +159,9 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         return await fail(TurnErrors.timeout(Math.round((abortAt - startedAt) / 1000)), 'aborted');
       }
       if (result.isError) {
-        const detail = redactSecrets(result.errorMessage || result.text || 'unknown error', [secret]);
+        const detail = conciseError(
+          redactSecrets(result.errorMessage || result.text || 'unknown error', [secret]),
+        );
         return await fail(TurnErrors.llmFailed(llm.provider, detail));
       }
       await stream.complete({ status: 'ok', text: result.text, durationMs, usage: result.usage });

@@ -145,6 +145,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
       } else if (req.method === 'GET' && path === '/openclaw-chat.js') {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+      } else if (req.method === 'GET' && path === '/favicon.ico') {
+        res.writeHead(204).end();
       } else if (req.method === 'GET' && path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       } else {

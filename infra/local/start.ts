@@ -14,7 +14,6 @@ const stack = await startLocalStack({
   turnTimeoutMs: Number(process.env.LOCAL_TURN_TIMEOUT_MS ?? 120_000),
 });
 
-console.log(`\nserverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n`);
 if (llm) {
   console.log(`  LLM: ${llm.provider} / ${llm.model}${llm.baseUrl ? ` at ${llm.baseUrl}` : ''}\n`);
 } else {
@@ -22,6 +21,8 @@ if (llm) {
   for (const line of LLM_ENV_HELP) console.log(`    ${line}`);
   console.log('  then run `npm start` again.\n');
 }
+// Printed last: tests (and people) take this line as the sign that everything is up.
+console.log(`serverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n`);
 
 const shutdown = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
