@@ -173,7 +173,13 @@ describe('OpenClaw config', () => {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       [join(PACKAGE_DIR, 'openclaw.mjs'), 'config', 'validate'],
-      { env: { ...withoutTestRunnerEnv(process.env), OPENCLAW_STATE_DIR: join(dir, 'state'), OPENCLAW_CONFIG_PATH: configPath } },
+      {
+        env: {
+          ...withoutTestRunnerEnv(process.env),
+          OPENCLAW_STATE_DIR: join(dir, 'state'),
+          OPENCLAW_CONFIG_PATH: configPath,
+        },
+      },
     );
     expect(stdout).toContain('Config valid');
     // Validation also reports keys it silently rewrote (e.g. retired markers): we want none.

@@ -10,7 +10,7 @@
 //
 // Facts measured on openclaw 2026.9.6, Node 24.21, 2 cores, loopback fake LLM (see DESIGN.md and
 // openclaw-adapter.test.ts):
-// - Importing the runner takes 3.2–4.7 s; a first turn 5–8.5 s; a warm turn 0.5–1 s; RSS ~650 MB.
+// - Importing the runner takes 3.2–5.7 s; a first turn 5–8.5 s; a warm turn 0.3–1 s; RSS 650–810 MB.
 // - With the LLM unreachable OpenClaw retries for 73–93 s whatever `timeoutMs` says, but it honours
 //   `abortSignal` within ~50–250 ms, so every turn gets a signal that also fires at `timeoutMs`.
 // - The state dir (sessions in SQLite) comes from `process.env.OPENCLAW_STATE_DIR` only: no runner
@@ -24,7 +24,7 @@
 //   {@link openClawSessionKey} keeps case-distinct keys apart.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -199,8 +199,10 @@ const SESSION_STORE_EXPORT = './plugin-sdk/session-store-runtime';
 
 async function loadEmbeddedRuntime(packageDir: string, manifest: PackageManifest): Promise<EmbeddedRuntime> {
   const distDir = join(packageDir, 'dist');
-  // Find the admission chunk the runner itself imports. dist holds two `admitted-run-context-*`
-  // files; module-level WeakMaps tie an admission to the runner, so only the runner's copy will do.
+  // dist holds two `admitted-run-context-*` files: the implementation, which exports under one-letter
+  // aliases that change per build, and a facade re-exporting it by name. Taking the chunk the runner
+  // itself imports guarantees the admission's module state (WeakMaps keyed by admission) is the one
+  // the runner checks; its `export { … as x }` list tells us the alias of each function.
   const admissionChunk = await findImportedChunk(distDir, RUNNER_ENTRY, ADMISSION_CHUNK);
   const admissionExports = parseExportNames(await readFile(join(distDir, admissionChunk), 'utf8'));
   const runner = await importFile(join(distDir, RUNNER_ENTRY));
@@ -333,8 +335,8 @@ async function runEmbeddedTurn(
   req: OpenClawTurnRequest,
 ): Promise<OpenClawTurnResult> {
   const { signal, dispose } = turnSignal(req);
+  const partial = partialTracker(req.onPartialText);
   try {
-    const partial = partialTracker(req.onPartialText);
     const lock = acquireTurnLock();
     const release = await untilAborted(lock, signal);
     if (release === ABORTED) {
@@ -354,6 +356,8 @@ async function runEmbeddedTurn(
     release();
     return outcome;
   } finally {
+    // An aborted run may still stream for a moment; the caller has its answer and hears no more.
+    partial.stop();
     dispose();
   }
 }
@@ -425,7 +429,7 @@ async function createCliAdapter(
   if (!bin) throw new OpenClawUnavailableError(`OpenClaw in ${packageDir} has no CLI (${fallbackReason})`);
   const binPath = join(packageDir, bin);
   try {
-    await readFile(binPath);
+    await access(binPath);
   } catch (error) {
     throw new OpenClawUnavailableError(`OpenClaw CLI ${binPath} is missing (${fallbackReason})`, {
       cause: error,
@@ -440,7 +444,7 @@ async function createCliAdapter(
 }
 
 /**
- * One turn through `openclaw agent --local --json`, a fresh process per turn (14–20 s measured).
+ * One turn through `openclaw agent --local --json`, a fresh process per turn (12–35 s measured).
  * The CLI takes no run id and prints no partial text: `onPartialText` gets the final text once.
  */
 async function runCliTurn(binPath: string, req: OpenClawTurnRequest): Promise<OpenClawTurnResult> {
@@ -552,7 +556,7 @@ function cliErrorMessage(output: CliOutput): string {
   const plain = stripVTControlCharacters(output.stderr);
   const reason = /Reason:\s*(.+)/.exec(plain)?.[1];
   const last = plain.trim().split('\n').at(-1);
-  return reason ?? last ?? `openclaw CLI exited with code ${output.code}`;
+  return reason || last || `openclaw CLI exited with code ${output.code}`;
 }
 
 function stopChild(child: ChildProcess): void {
@@ -635,13 +639,17 @@ function turnSignal(req: OpenClawTurnRequest): { signal: AbortSignal; dispose: (
   return { signal: AbortSignal.any([req.abortSignal, timeout.signal]), dispose: () => clearTimeout(timer) };
 }
 
-/** Remembers the latest cumulative text and forwards growth to the caller's callback. */
+/** Remembers the latest cumulative text and forwards growth to the caller's callback until stopped. */
 function partialTracker(callback: ((text: string) => void) | undefined) {
   let latest = '';
+  let stopped = false;
   return {
     latest: () => latest,
+    stop: () => {
+      stopped = true;
+    },
     onPartial: (text: string) => {
-      if (text === latest) return;
+      if (stopped || text === latest) return;
       latest = text;
       safeCall(callback, text);
     },

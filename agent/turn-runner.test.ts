@@ -1,0 +1,197 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPublisher, LocalBus, type Route } from '../bus/index.ts';
+import { localClientConfig } from '../infra/local/aws-config.ts';
+import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
+import type { BusEnvelope, LlmSettings, MessageReceived, ReplyCompleted } from '../schemas/index.ts';
+import { type FakeLlm, startFakeLlm } from '../test/fixtures/fake-llm.ts';
+import { startLocalAws } from '../test/fixtures/local-aws.ts';
+import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createSessionStore } from './session-store.ts';
+import { createTurnRunner } from './turn-runner.ts';
+
+/** Everything the agent publishes, captured by a catch-all route on a local bus. */
+const captureAgentEvents: Route = {
+  name: 'capture',
+  description: 'test',
+  pattern: { source: ['openclaw.agent'] },
+  target: 'web-consumer',
+  retry: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
+  deadLetterQueue: true,
+};
+
+describe('the turn runner, with real OpenClaw turns in this process', () => {
+  let aws: Awaited<ReturnType<typeof startLocalAws>>;
+  let llm: FakeLlm;
+  let slowLlm: FakeLlm;
+  let busEndpoint: Awaited<ReturnType<typeof startEventBridgeEndpoint>>;
+  let workRoot: string;
+  const events: BusEnvelope[] = [];
+  const adapter = loadOpenClaw();
+
+  const llmSettings = (fake: FakeLlm, model = 'default-model'): LlmSettings => ({
+    provider: 'fake',
+    api: 'openai-completions',
+    model,
+    baseUrl: fake.baseUrl,
+  });
+
+  const runnerWith = (defaultLlm: LlmSettings, reserveMs = 1_000) =>
+    createTurnRunner({
+      storage: aws.storage,
+      publisher: createPublisher({
+        client: new EventBridgeClient(localClientConfig(busEndpoint.endpoint)),
+        eventBusName: 'test',
+      }),
+      sessionStore: createSessionStore({ bucket: aws.bucket, client: aws.s3Client }),
+      loadAdapter: () => adapter,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      workRoot,
+      defaultLlm,
+      owner: 'test',
+      reserveMs,
+      deltaIntervalMs: 50,
+    });
+
+  let ids = 0;
+  const message = (userId: string, text: string): MessageReceived => ({
+    userId,
+    conversationId: `conv-${userId}`,
+    messageId: `msg-${userId}-${++ids}`,
+    text,
+    receivedAt: new Date().toISOString(),
+    replyTo: { channel: 'web', address: { connectionId: 'c=' } },
+  });
+  const completedFor = (messageId: string) =>
+    events.find(
+      (e) => e['detail-type'] === 'ReplyCompleted.v1' && (e.detail as ReplyCompleted).inReplyTo === messageId,
+    )?.detail as ReplyCompleted | undefined;
+
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    llm = await startFakeLlm();
+    slowLlm = await startFakeLlm({ hang: true });
+    const bus = new LocalBus({
+      routes: [captureAgentEvents],
+      targets: { 'web-consumer': async (e) => void events.push(e) },
+    });
+    busEndpoint = await startEventBridgeEndpoint(bus);
+    workRoot = await mkdtemp(join(tmpdir(), 'openclaw-runner-'));
+    await adapter;
+  }, 120_000);
+
+  afterAll(async () => {
+    await busEndpoint?.close();
+    await llm?.close();
+    await slowLlm?.close();
+    await aws?.close();
+    await rm(workRoot, { recursive: true, force: true });
+  });
+
+  it("uses the user's own model settings over the deployment default", async () => {
+    // Prepare
+    await aws.storage.UserSettingsEntity.build(PutItemCommand)
+      .item({
+        userId: 'picky',
+        llm: JSON.stringify(llmSettings(llm, 'users-own-model')),
+        runtime: 'lambda',
+        updatedAt: new Date().toISOString(),
+      })
+      .send();
+    const input = message('picky', 'Which model are you?');
+
+    // Act
+    await runnerWith(llmSettings(llm))(input, { deadlineAt: Date.now() + 60_000 });
+
+    // Assess
+    expect(llm.requests.at(-1)?.model).toBe('users-own-model');
+    expect(completedFor(input.messageId)?.status).toBe('ok');
+  }, 90_000);
+
+  it('stops at the deadline and tells the user, instead of waiting on a hung LLM', async () => {
+    // Prepare
+    const input = message('patient', 'Are you there?');
+    const startedAt = Date.now();
+
+    // Act
+    await runnerWith(llmSettings(slowLlm), 1_000)(input, { deadlineAt: startedAt + 6_000 });
+
+    // Assess
+    const completed = completedFor(input.messageId);
+    expect(Date.now() - startedAt).toBeLessThan(6_000 + 1_000);
+    expect(completed).toMatchObject({ status: 'aborted', error: { code: 'TURN_TIMEOUT' } });
+    expect(completed?.error?.message).toContain('did not finish within 5 seconds');
+  }, 60_000);
+
+  it('answers two simultaneous messages of one user one after the other, both in the session', async () => {
+    // Prepare
+    const run = runnerWith(llmSettings(llm));
+    const a = message('twice', 'First of two');
+    const b = message('twice', 'Second of two');
+
+    // Act
+    await Promise.all([
+      run(a, { deadlineAt: Date.now() + 60_000 }),
+      run(b, { deadlineAt: Date.now() + 60_000 }),
+    ]);
+
+    // Assess: both answered, and whichever ran second saw the other in its history
+    expect(completedFor(a.messageId)?.status).toBe('ok');
+    expect(completedFor(b.messageId)?.status).toBe('ok');
+    const last = JSON.stringify(llm.requests.at(-1)?.messages);
+    expect(last).toContain('First of two');
+    expect(last).toContain('Second of two');
+  }, 120_000);
+
+  it('runs a turn through the Lambda entry, with the deadline from the invocation context', async () => {
+    // Prepare: the Lambda entry reads its wiring from the environment, as on AWS
+    Object.assign(process.env, {
+      TABLE_NAME: 'test-table',
+      EVENT_BUS_NAME: 'test',
+      STATE_BUCKET: aws.bucket,
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ENDPOINT_URL_DYNAMODB: aws.dynamoEndpoint,
+      AWS_ENDPOINT_URL_S3: aws.s3Endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint.endpoint,
+      OPENCLAW_WORK_ROOT: join(workRoot, 'lambda'),
+      OPENCLAW_LLM_BASE_URL: llm.baseUrl,
+      OPENCLAW_LLM_MODEL: 'lambda-model',
+    });
+    const { handler } = await import('./lambda-handler.ts');
+    const input = message('lambda-user', 'Hello Lambda');
+    const context = {
+      getRemainingTimeInMillis: () => 60_000,
+      logStreamName: 'stream',
+      awsRequestId: 'req-1',
+    };
+
+    // Act
+    await handler(
+      {
+        version: '0',
+        id: 'e',
+        'detail-type': 'MessageReceived.v1',
+        source: 'openclaw.web',
+        account: '1',
+        time: '',
+        region: 'x',
+        resources: [],
+        detail: input,
+      },
+      context as unknown as Context,
+    );
+
+    // Assess
+    expect(completedFor(input.messageId)).toMatchObject({ status: 'ok' });
+    expect(llm.requests.at(-1)?.model).toBe('lambda-model');
+  }, 90_000);
+});
