@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../test/fixtures/local-aws.ts';
@@ -14,52 +14,60 @@ describe('the session store (state directory <-> S3 on s3rver)', () => {
   afterAll(() => aws.close());
 
   it('starts a user with nothing saved from an empty directory', async () => {
-    const dir = join(aws.dir, 'fresh');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'leftover'), 'from someone else');
-    expect(await store.restore('new-user', dir)).toBe('fresh');
-    await expect(readFile(join(dir, 'leftover'))).rejects.toThrow();
+    const { outcome, stateDir } = await store.restore('new-user', join(aws.dir, 'machine-0', 'new-user'));
+    expect(outcome).toBe('fresh');
+    await expect(readFile(join(stateDir, 'anything'))).rejects.toThrow();
   });
 
-  it('round-trips nested files into a different machine directory', async () => {
-    const source = join(aws.dir, 'machine-a');
+  it('round-trips nested files, SQLite WAL included, to another machine', async () => {
+    // Prepare
+    const { stateDir: source } = await store.restore('user-1', join(aws.dir, 'machine-a', 'user-1'));
     await mkdir(join(source, 'agents', 'main'), { recursive: true });
     await writeFile(join(source, 'agents', 'main', 'openclaw-agent.sqlite'), Buffer.from([0, 1, 2, 3, 255]));
-    await writeFile(join(source, 'state.json'), '{"turns":2}');
-    await store.save('user-1', source);
+    await writeFile(join(source, 'agents', 'main', 'openclaw-agent.sqlite-wal'), 'wal');
 
-    const target = join(aws.dir, 'machine-b');
-    expect(await store.restore('user-1', target)).toBe('downloaded');
-    expect(await readFile(join(target, 'agents', 'main', 'openclaw-agent.sqlite'))).toEqual(
+    // Act
+    await store.save('user-1', source);
+    const restored = await store.restore('user-1', join(aws.dir, 'machine-b', 'user-1'));
+
+    // Assess
+    expect(restored.outcome).toBe('downloaded');
+    expect(await readFile(join(restored.stateDir, 'agents', 'main', 'openclaw-agent.sqlite'))).toEqual(
       Buffer.from([0, 1, 2, 3, 255]),
     );
-    expect(await readFile(join(target, 'state.json'), 'utf8')).toBe('{"turns":2}');
+    expect(
+      await readFile(join(restored.stateDir, 'agents', 'main', 'openclaw-agent.sqlite-wal'), 'utf8'),
+    ).toBe('wal');
   });
 
-  it('keeps a warm copy that is already current, and replaces one that is stale', async () => {
-    const warm = join(aws.dir, 'warm');
-    await mkdir(warm, { recursive: true });
-    await writeFile(join(warm, 'n'), '1');
-    await store.save('user-2', warm);
-    expect(await store.restore('user-2', warm)).toBe('cached');
+  it('keeps a warm copy that is current, and unpacks a newer state into a new directory', async () => {
+    // Prepare: machine W saves, then machine O saves a newer state
+    const warmUser = join(aws.dir, 'machine-w', 'user-2');
+    const first = await store.restore('user-2', warmUser);
+    await writeFile(join(first.stateDir, 'n'), '1');
+    await store.save('user-2', first.stateDir);
+    const cached = await store.restore('user-2', warmUser);
+    const other = await store.restore('user-2', join(aws.dir, 'machine-o', 'user-2'));
+    await writeFile(join(other.stateDir, 'n'), '2');
+    await store.save('user-2', other.stateDir);
 
-    // Another runtime saves a newer state: our copy is stale now.
-    const other = join(aws.dir, 'other-runtime');
-    await store.restore('user-2', other);
-    await writeFile(join(other, 'n'), '2');
-    await store.save('user-2', other);
-    expect(await store.restore('user-2', warm)).toBe('downloaded');
-    expect(await readFile(join(warm, 'n'), 'utf8')).toBe('2');
-    await rm(other, { recursive: true });
+    // Act
+    const refreshed = await store.restore('user-2', warmUser);
+
+    // Assess
+    expect(cached).toEqual({ outcome: 'cached', stateDir: first.stateDir });
+    expect(refreshed.outcome).toBe('downloaded');
+    expect(refreshed.stateDir).not.toBe(first.stateDir);
+    expect(await readFile(join(refreshed.stateDir, 'n'), 'utf8')).toBe('2');
+    await expect(readFile(join(first.stateDir, 'n'))).rejects.toThrow();
   });
 
   it('keeps users apart', async () => {
-    const a = join(aws.dir, 'user-a');
-    await mkdir(a, { recursive: true });
-    await writeFile(join(a, 'secret'), 'a only');
-    await store.save('user-a', a);
-    const b = join(aws.dir, 'user-b');
-    expect(await store.restore('user-b', b)).toBe('fresh');
-    await expect(readFile(join(b, 'secret'))).rejects.toThrow();
+    const a = await store.restore('user-a', join(aws.dir, 'machine-c', 'user-a'));
+    await writeFile(join(a.stateDir, 'secret'), 'a only');
+    await store.save('user-a', a.stateDir);
+    const b = await store.restore('user-b', join(aws.dir, 'machine-c', 'user-b'));
+    expect(b.outcome).toBe('fresh');
+    await expect(readFile(join(b.stateDir, 'secret'))).rejects.toThrow();
   });
 });

@@ -11,8 +11,15 @@ import {
 } from '@aws-sdk/client-s3';
 import * as tar from 'tar';
 
-/** Remembers which S3 version the local copy came from, so a warm runtime skips the download. */
-const ETAG_MARKER = '.restored-etag';
+/** Per user, which local directory holds their state and which S3 version it matches. */
+const POINTER_FILE = 'current.json';
+
+interface StatePointer {
+  /** Directory name under the user's folder. */
+  dir: string;
+  /** ETag of the S3 object the directory matches; absent until the first save. */
+  etag?: string;
+}
 
 export interface SessionStoreOptions {
   /** @default process.env.STATE_BUCKET */
@@ -24,6 +31,12 @@ export interface SessionStoreOptions {
 }
 
 export type RestoreOutcome = 'fresh' | 'downloaded' | 'cached';
+
+export interface RestoredState {
+  outcome: RestoreOutcome;
+  /** The OpenClaw state directory to use for this turn (pass it back to `save`). */
+  stateDir: string;
+}
 
 function isNotModified(error: unknown): boolean {
   return error instanceof S3ServiceException && error.$metadata.httpStatusCode === 304;
@@ -37,10 +50,26 @@ function isMissing(error: unknown): boolean {
   );
 }
 
+async function readPointer(userDir: string): Promise<StatePointer | undefined> {
+  try {
+    return JSON.parse(await readFile(join(userDir, POINTER_FILE), 'utf8')) as StatePointer;
+  } catch {
+    return undefined;
+  }
+}
+
+const writePointer = (userDir: string, pointer: StatePointer) =>
+  writeFile(join(userDir, POINTER_FILE), JSON.stringify(pointer));
+
 /**
  * Keeps each user's OpenClaw state directory (SQLite sessions, workspace files) in S3 between turns:
  * one gzipped tarball per user. Call `restore` before a turn and `save` after it, both under the user's
  * session lock; the lock is what makes the read-modify-write safe.
+ *
+ * A warm runtime whose copy is still current skips the download (conditional GET). When another runtime
+ * saved a newer state, it is unpacked into a NEW directory rather than over the old one: OpenClaw keeps
+ * SQLite connections open after a turn, and replacing database files under an open connection is
+ * undefined behaviour in SQLite. (openclaw 2026.9.6 happened to cope in our test; we do not rely on it.)
  */
 export function createSessionStore(options: SessionStoreOptions = {}) {
   const bucket = options.bucket ?? process.env.STATE_BUCKET;
@@ -50,58 +79,52 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
     options.client ?? new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
   const keyFor = (userId: string) => `${prefix}${encodeURIComponent(userId)}/openclaw-state.tar.gz`;
 
-  async function readMarker(dir: string): Promise<string | undefined> {
-    try {
-      return (await readFile(join(dir, ETAG_MARKER), 'utf8')).trim() || undefined;
-    } catch {
-      return undefined;
-    }
+  async function freshDir(userDir: string, previous: StatePointer | undefined): Promise<string> {
+    const name = `state-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
+    await mkdir(join(userDir, name), { recursive: true });
+    // Unlinking is safe even if handles are open: they keep the old inodes, we never read them again.
+    if (previous) await rm(join(userDir, previous.dir), { recursive: true, force: true });
+    return name;
   }
 
   return {
-    /** Makes `dir` hold the user's latest saved state. Keeps a local copy that is already current. */
-    async restore(userId: string, dir: string): Promise<RestoreOutcome> {
-      const localEtag = await readMarker(dir);
+    /** Makes a directory under `userDir` hold the user's latest saved state, and returns it. */
+    async restore(userId: string, userDir: string): Promise<RestoredState> {
+      await mkdir(userDir, { recursive: true });
+      const pointer = await readPointer(userDir);
       try {
         const object = await client.send(
-          new GetObjectCommand({ Bucket: bucket, Key: keyFor(userId), IfNoneMatch: localEtag }),
+          new GetObjectCommand({ Bucket: bucket, Key: keyFor(userId), IfNoneMatch: pointer?.etag }),
         );
         const archive = join(tmpdir(), `openclaw-state-${randomUUID()}.tar.gz`);
         try {
           await writeFile(archive, await object.Body!.transformToByteArray());
-          await rm(dir, { recursive: true, force: true });
-          await mkdir(dir, { recursive: true });
-          await tar.x({ file: archive, cwd: dir, strict: true });
+          const dir = await freshDir(userDir, pointer);
+          await tar.x({ file: archive, cwd: join(userDir, dir), strict: true });
+          await writePointer(userDir, { dir, ...(object.ETag ? { etag: object.ETag } : {}) });
+          return { outcome: 'downloaded', stateDir: join(userDir, dir) };
         } finally {
           await rm(archive, { force: true });
         }
-        if (object.ETag) await writeFile(join(dir, ETAG_MARKER), object.ETag);
-        return 'downloaded';
       } catch (error) {
-        if (isNotModified(error)) return 'cached';
+        if (pointer && isNotModified(error))
+          return { outcome: 'cached', stateDir: join(userDir, pointer.dir) };
         if (!isMissing(error)) throw error;
         // Nothing saved yet: a first conversation starts from an empty directory.
-        await rm(dir, { recursive: true, force: true });
-        await mkdir(dir, { recursive: true });
-        return 'fresh';
+        const dir = await freshDir(userDir, pointer);
+        await writePointer(userDir, { dir });
+        return { outcome: 'fresh', stateDir: join(userDir, dir) };
       }
     },
 
-    /** Uploads `dir` as the user's state. Returns the archive size in bytes. */
-    async save(userId: string, dir: string): Promise<number> {
+    /** Uploads `stateDir` (from `restore`) as the user's state. Returns the archive size in bytes. */
+    async save(userId: string, stateDir: string): Promise<number> {
       const archive = join(tmpdir(), `openclaw-state-${randomUUID()}.tar.gz`);
       let body: Buffer;
       try {
-        await tar.c(
-          {
-            file: archive,
-            cwd: dir,
-            gzip: true,
-            portable: true,
-            filter: (path) => !path.endsWith(ETAG_MARKER),
-          },
-          ['.'],
-        );
+        // SQLite's -wal and -shm files go along: OpenClaw leaves its connections open, so the latest
+        // writes may live only in the WAL.
+        await tar.c({ file: archive, cwd: stateDir, gzip: true, portable: true }, ['.']);
         body = await readFile(archive);
       } finally {
         await rm(archive, { force: true });
@@ -114,7 +137,9 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
           ContentType: 'application/gzip',
         }),
       );
-      if (result.ETag) await writeFile(join(dir, ETAG_MARKER), result.ETag);
+      const userDir = join(stateDir, '..');
+      const pointer = await readPointer(userDir);
+      if (result.ETag && pointer) await writePointer(userDir, { ...pointer, etag: result.ETag });
       return body.length;
     },
   };

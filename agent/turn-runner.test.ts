@@ -42,7 +42,7 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     baseUrl: fake.baseUrl,
   });
 
-  const runnerWith = (defaultLlm: LlmSettings, reserveMs = 1_000) =>
+  const runnerWith = (defaultLlm: LlmSettings, reserveMs = 1_000, root = workRoot) =>
     createTurnRunner({
       storage: aws.storage,
       publisher: createPublisher({
@@ -52,7 +52,7 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
       sessionStore: createSessionStore({ bucket: aws.bucket, client: aws.s3Client }),
       loadAdapter: () => adapter,
       logger: new Logger({ logLevel: 'SILENT' }),
-      workRoot,
+      workRoot: root,
       defaultLlm,
       owner: 'test',
       reserveMs,
@@ -147,6 +147,23 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     const last = JSON.stringify(llm.requests.at(-1)?.messages);
     expect(last).toContain('First of two');
     expect(last).toContain('Second of two');
+  }, 120_000);
+
+  it('keeps one conversation whole when its turns alternate between two runtimes', async () => {
+    // Prepare: two warm runtimes (as two Lambda containers) with their own disks, one OpenClaw module
+    const containerA = runnerWith(llmSettings(llm), 1_000, join(workRoot, 'container-a'));
+    const containerB = runnerWith(llmSettings(llm), 1_000, join(workRoot, 'container-b'));
+    const deadline = () => ({ deadlineAt: Date.now() + 60_000 });
+
+    // Act: A, then B, then A again, whose local copy is now stale
+    await containerA(message('roaming', 'Turn one on A'), deadline());
+    await containerB(message('roaming', 'Turn two on B'), deadline());
+    await containerA(message('roaming', 'Turn three on A'), deadline());
+
+    // Assess
+    const history = JSON.stringify(llm.requests.at(-1)?.messages);
+    expect(history).toContain('Turn one on A');
+    expect(history).toContain('Turn two on B');
   }, 120_000);
 
   it('runs a turn through the Lambda entry, with the deadline from the invocation context', async () => {

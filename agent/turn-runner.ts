@@ -112,8 +112,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
     const secret = llm.apiKeyRef ? env[llm.apiKeyRef] : undefined;
     try {
       const userDir = join(workRoot, 'users', encodeURIComponent(userId));
-      const stateDir = join(userDir, 'state');
-      const restored = await sessionStore.restore(userId, stateDir);
+      const { outcome: restored, stateDir } = await sessionStore.restore(userId, userDir);
       const workspaceDir = join(stateDir, 'workspace');
       await mkdir(workspaceDir, { recursive: true });
       log.info('session state restored', { restored });
