@@ -5,6 +5,7 @@ import { type BusEnvelope, MessageReceivedSchema } from '../schemas/index.ts';
 import { createStorage } from '../schemas/table.ts';
 import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
 import { createTurnRunner, type TurnRunner } from './turn-runner.ts';
 
@@ -35,6 +36,10 @@ export async function handler(event: BusEnvelope, context: Context): Promise<voi
     defaultLlm: defaultLlmSettingsFromEnv(),
     owner: `lambda:${context.logStreamName}`,
     reserveMs: 8_000,
+    // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
+    ...(process.env.SECRETS_PREFIX
+      ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
+      : {}),
   });
   await runTurn(parsed.data, { deadlineAt: Date.now() + context.getRemainingTimeInMillis() });
 }

@@ -27,8 +27,11 @@ export interface TurnRunnerOptions {
   owner: string;
   /** Kept back from the deadline to save state and publish the reply. @default 5000 */
   reserveMs?: number;
-  /** Environment the key references are read from. @default process.env */
-  env?: NodeJS.ProcessEnv;
+  /**
+   * Looks up the secret an `apiKeyRef` names: on AWS an SSM SecureString (`createSsmSecretResolver`),
+   * locally the environment. @default (ref) => process.env[ref]
+   */
+  resolveSecret?: (ref: string) => Promise<string | undefined>;
   /** @default 250 */
   deltaIntervalMs?: number;
 }
@@ -53,7 +56,7 @@ export const sessionKeyFor = (conversationId: string) => `conv-${conversationId}
 export function createTurnRunner(options: TurnRunnerOptions) {
   const { storage, publisher, sessionStore, logger, workRoot, owner } = options;
   const reserveMs = options.reserveMs ?? 5_000;
-  const env = options.env ?? process.env;
+  const resolveSecret = options.resolveSecret ?? (async (ref: string) => process.env[ref]);
 
   return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<void> {
     const startedAt = Date.now();
@@ -109,7 +112,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       return fail(TurnErrors.internal());
     }
 
-    const secret = llm.apiKeyRef ? env[llm.apiKeyRef] : undefined;
+    const secret = llm.apiKeyRef ? await resolveSecret(llm.apiKeyRef).catch(() => undefined) : undefined;
     try {
       const userDir = join(workRoot, 'users', encodeURIComponent(userId));
       const { outcome: restored, stateDir } = await sessionStore.restore(userId, userDir);

@@ -112,7 +112,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     defaultLlm: options.defaultLlm ?? defaultLlmSettingsFromEnv(env),
     owner: `local:${process.pid}`,
     reserveMs: options.reserveMs ?? 3_000,
-    env,
+    resolveSecret: async (ref) => env[ref],
   });
   targets.agent = async (envelope) =>
     runTurn(MessageReceivedSchema.parse(envelope.detail), { deadlineAt: Date.now() + turnTimeoutMs });

@@ -1,0 +1,82 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { IdSchema } from '../../schemas/index.ts';
+
+/** Verifies a bearer token and returns its subject; throws on anything it does not trust. */
+export interface TokenVerifier {
+  verify(token: string): Promise<{ sub: string }>;
+}
+
+/** Browsers cannot set headers on a WebSocket, so the token rides in the query string (`?token=`). */
+export const TOKEN_QUERY_PARAMETER = 'token';
+
+/** JWTs are a few KB; anything far larger is not a token and is refused before parsing. */
+const MAX_TOKEN_CHARS = 8 * 1024;
+
+export interface WebSocketAuthorizerDeps {
+  verifier: TokenVerifier;
+  logger: Logger;
+}
+
+function policy(effect: 'Allow' | 'Deny', resource: string, userId: string): APIGatewayAuthorizerResult {
+  return {
+    principalId: userId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }],
+    },
+    // The web producer reads the user from here on `$connect`; it is never taken from the client.
+    context: { userId },
+  };
+}
+
+/**
+ * The `$connect` authorizer of the WebSocket API: verifies the Cognito JWT from the query string
+ * (signature, issuer, audience, expiry, token use) and passes the user id on. Missing, expired and
+ * foreign tokens are refused with 401 by API Gateway (we throw `Unauthorized`), and logged without the token.
+ */
+export function createWebSocketAuthorizer(deps: WebSocketAuthorizerDeps) {
+  const { verifier, logger } = deps;
+  return async function authorize(
+    event: APIGatewayRequestAuthorizerEvent,
+  ): Promise<APIGatewayAuthorizerResult> {
+    const token = event.queryStringParameters?.[TOKEN_QUERY_PARAMETER];
+    if (!token || token.length > MAX_TOKEN_CHARS) {
+      logger.warn('connect refused: no token', { reason: token ? 'too long' : 'missing' });
+      throw new Error('Unauthorized');
+    }
+    let sub: string;
+    try {
+      ({ sub } = await verifier.verify(token));
+    } catch (error) {
+      logger.warn('connect refused: token not valid', { reason: (error as Error).name });
+      throw new Error('Unauthorized');
+    }
+    if (!IdSchema.safeParse(sub).success) {
+      logger.warn('connect refused: unusable subject');
+      throw new Error('Unauthorized');
+    }
+    return policy('Allow', event.methodArn, sub);
+  };
+}
+
+/** A verifier for the app's Cognito user pool, from COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID. */
+export function cognitoVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): TokenVerifier {
+  const userPoolId = env.COGNITO_USER_POOL_ID;
+  const clientId = env.COGNITO_CLIENT_ID;
+  if (!userPoolId || !clientId) throw new Error('Set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID');
+  const verifier = CognitoJwtVerifier.create({ userPoolId, clientId, tokenUse: 'id' });
+  return { verify: async (token) => ({ sub: (await verifier.verify(token)).sub }) };
+}
+
+let defaultAuthorizer: ReturnType<typeof createWebSocketAuthorizer> | undefined;
+
+/** Lambda entry. The verifier caches the pool's JWKS across invocations of a warm container. */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  defaultAuthorizer ??= createWebSocketAuthorizer({
+    verifier: cognitoVerifierFromEnv(),
+    logger: new Logger({ serviceName: 'web-authorizer' }),
+  });
+  return defaultAuthorizer(event);
+}
