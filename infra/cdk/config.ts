@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { LlmSettingsSchema, RuntimePreferenceSchema } from '../../schemas/index.ts';
+
+/**
+ * Everything a person chooses about their deployment, in one typed file: `deploy.config.json` at the
+ * repository root (copy `deploy.config.example.json`). Every field has a default, so an empty file —
+ * or none — deploys a working stack.
+ */
+export const DeploymentConfigSchema = z.object({
+  /** Prefix of every stack and resource name; lets two deployments share an account. */
+  stage: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{1,20}$/)
+    .default('prod'),
+  /** @default the CLI's region (CDK_DEFAULT_REGION) */
+  region: z.string().optional(),
+  /** @default the CLI's account (CDK_DEFAULT_ACCOUNT) */
+  account: z.string().optional(),
+  /** Where turns run unless a user chooses otherwise. */
+  defaultRuntime: RuntimePreferenceSchema.default('lambda'),
+  channels: z
+    .object({
+      web: z.boolean().default(true),
+      telegram: z.boolean().default(false),
+      discord: z.boolean().default(false),
+      slack: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** A Fargate task with no message for this long stops itself. */
+  idleTimeoutMinutes: z.number().int().min(1).max(240).default(15),
+  /** Channel user ids allowed without pairing (e.g. `telegram:12345`); web users are Cognito users. */
+  allowedUsers: z.array(z.string().min(1)).default([]),
+  /** The deployment's default LLM; the key is an SSM SecureString named `<secretsPrefix><apiKeyRef>`. */
+  llm: LlmSettingsSchema.default({
+    provider: 'anthropic',
+    api: 'anthropic-messages',
+    model: 'claude-sonnet-4-5',
+    baseUrl: 'https://api.anthropic.com',
+    apiKeyRef: 'ANTHROPIC_API_KEY',
+  }),
+  agent: z
+    .object({
+      /** MB. OpenClaw peaks at 550–870 MB RSS; CPU scales with memory and the cold start is CPU-bound. */
+      memoryMb: z.number().int().min(1024).max(10240).default(3008),
+      /** Seconds. The turn's abort fires 8 s before this so the state is saved and the user told. */
+      timeoutSeconds: z.number().int().min(60).max(900).default(300),
+      /** Caps concurrent agent Lambdas (a runaway-cost guard). null: no reservation (new accounts with a 10-concurrency quota cannot reserve). */
+      reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(5),
+      fargateCpu: z.union([z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024),
+      fargateMemoryMb: z.number().int().min(1024).max(30720).default(2048),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** Off by default: an admin creates users (`aws cognito-idp admin-create-user`). */
+      selfSignUp: z.boolean().default(false),
+      /** Cognito hosted-UI domain prefix (globally unique); omit to use the SRP flow only. */
+      hostedUiDomainPrefix: z.string().optional(),
+      /** Where the hosted UI may redirect after sign-in, besides the CloudFront site. */
+      callbackUrls: z.array(z.url()).default([]),
+    })
+    .prefault({}),
+  throttling: z
+    .object({
+      /** Requests a second, steady state, per API. */
+      rateLimit: z.number().positive().default(20),
+      burstLimit: z.number().int().positive().default(40),
+    })
+    .prefault({}),
+  /** E-mail for alarm notifications (dead letters, errors). */
+  alarmEmail: z.email().optional(),
+  /** How long the bus archive keeps events for replay. */
+  archiveRetentionDays: z.number().int().min(1).max(365).default(7),
+});
+
+export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;
+
+/** SSM parameter path under which the deployment's secrets live. */
+export const secretsPrefix = (config: DeploymentConfig) => `/serverless-openclaw/${config.stage}/`;
+
+/**
+ * Reads and validates the deployment config. Throws with the field path and what to write instead.
+ * @example loadDeploymentConfig('deploy.config.json')
+ */
+export function loadDeploymentConfig(path?: string): DeploymentConfig {
+  const raw = path && existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  const parsed = DeploymentConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${path}: "${issue?.path.join('.')}" ${issue?.message}`);
+  }
+  return parsed.data;
+}
