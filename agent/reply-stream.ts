@@ -20,6 +20,8 @@ export interface ReplyStreamOptions {
   minIntervalMs?: number;
   /** Told when a delta could not be published; deltas are best-effort, the completed reply is not. */
   onDeltaError?: (error: unknown) => void;
+  /** How long `complete` waits for a delta still in flight before publishing anyway. @default 1000 */
+  deltaWaitMs?: number;
 }
 
 export interface CompleteInput {
@@ -32,10 +34,27 @@ export interface CompleteInput {
 
 const TRUNCATION_NOTE = '\n\n[reply truncated]';
 
-function capText(text: string): string {
-  return text.length <= MAX_REPLY_TEXT_CHARS
-    ? text
-    : text.slice(0, MAX_REPLY_TEXT_CHARS - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
+/**
+ * Largest reply text, in bytes as JSON-encoded: it must fit a PostToConnection frame (128 KB) with its
+ * envelope, and an EventBridge entry (256 KB). Characters are the wrong unit: 40,000 CJK characters are
+ * 120 KB. @default 96 KiB
+ */
+export const MAX_REPLY_TEXT_BYTES = 96 * 1024;
+
+const jsonBytes = (text: string) => Buffer.byteLength(JSON.stringify(text), 'utf8');
+
+/** Cuts `text` so its JSON encoding fits `maxBytes`, marking the cut. */
+export function capText(text: string, maxBytes = MAX_REPLY_TEXT_BYTES): string {
+  let limited = text.length > MAX_REPLY_TEXT_CHARS ? text.slice(0, MAX_REPLY_TEXT_CHARS) : text;
+  if (limited === text && jsonBytes(text) <= maxBytes) return text;
+  const budget = maxBytes - jsonBytes(TRUNCATION_NOTE);
+  while (jsonBytes(limited) > budget) {
+    // Shrink in proportion to the overshoot; converges in a few steps even for escape-heavy text.
+    limited = limited.slice(0, Math.floor((limited.length * budget) / jsonBytes(limited)) - 1);
+  }
+  // Do not leave half of a surrogate pair at the cut.
+  if (/[\uD800-\uDBFF]$/.test(limited)) limited = limited.slice(0, -1);
+  return limited + TRUNCATION_NOTE;
 }
 
 /**
@@ -81,7 +100,15 @@ export function createReplyStream(options: ReplyStreamOptions) {
     async complete(input: CompleteInput): Promise<void> {
       completed = true;
       if (timer) clearTimeout(timer);
-      await inFlight;
+      // Deltas are best-effort: a hung one must not eat the time left to publish the reply.
+      let waitTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        inFlight,
+        new Promise((resolve) => {
+          waitTimer = setTimeout(resolve, options.deltaWaitMs ?? 1_000);
+        }),
+      ]);
+      clearTimeout(waitTimer);
       const detail: ReplyCompleted = {
         userId,
         conversationId,

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   ConversationIdSchema,
   IsoDateTimeSchema,
-  LlmSettingsSchema,
   MAX_MESSAGE_TEXT_CHARS,
   MAX_REPLY_TEXT_CHARS,
   MessageIdSchema,
@@ -39,8 +38,6 @@ export const MessageReceivedSchema = z.object({
     .optional(),
   /** What the producer knows about where the turn should run; the runtime selector decides. */
   runtime: RuntimePreferenceSchema.optional(),
-  /** Per-message LLM override, e.g. from a schedule; normally the user's settings apply. */
-  llm: LlmSettingsSchema.optional(),
 });
 
 /** Streaming text. `text` is cumulative (the whole reply so far): the bus does not keep order, `seq` does. */

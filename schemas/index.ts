@@ -30,8 +30,6 @@ export {
   RuntimePreferenceSchema,
   ScheduleFiredSchema,
 } from './events.ts';
-// Stored items.
-export { ConnectionItemSchema, SessionLockItemSchema, UserSettingsItemSchema } from './items.ts';
 export type * from './types.ts';
 // The web chat's WebSocket protocol.
 export {
@@ -48,3 +46,5 @@ export {
   ServerFrameSchema,
   StatusFrameSchema,
 } from './web-socket.ts';
+
+// Stored items: the DynamoDB entities live in table.ts, imported directly (it pulls in the AWS SDK).

@@ -47,6 +47,19 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ connectionId }) => ({ pk: `CONN#${connectionId}`, sk: 'CONN' }),
   });
 
+  /** The same connection listed under its user, so replies reach every open tab, also after a reconnect. */
+  const UserConnectionEntity = new Entity({
+    name: 'UserConnection',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      connectionId: string().key(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId, connectionId }) => ({ pk: `USER#${userId}`, sk: `CONN#${connectionId}` }),
+  });
+
   /** The per-user session lock: its own item, never shared with runtime/task state. */
   const SessionLockEntity = new Entity({
     name: 'SessionLock',
@@ -75,7 +88,10 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'SETTINGS' }),
   });
 
-  /** Remembers a message we already accepted, so a retried delivery is not answered twice. */
+  /**
+   * Remembers a message we already accepted, so a retried delivery is not answered twice. `pending`
+   * until the publish succeeded: a duplicate that sees `pending` is asked to retry, not acknowledged.
+   */
   const MessageDedupeEntity = new Entity({
     name: 'MessageDedupe',
     table,
@@ -83,12 +99,37 @@ function createEntities(table: ReturnType<typeof createTable>) {
     schema: item({
       dedupeKey: string().key(),
       messageId: string(),
+      state: string().enum('pending', 'published'),
       expiresAt: number(),
     }),
     computeKey: ({ dedupeKey }) => ({ pk: `DEDUPE#${dedupeKey}`, sk: 'DEDUPE' }),
   });
 
-  return { ConnectionEntity, SessionLockEntity, UserSettingsEntity, MessageDedupeEntity };
+  /**
+   * One agent turn per message id. EventBridge delivers at least once: a redelivered message whose turn
+   * completed gets its stored reply published again instead of a second LLM call.
+   */
+  const TurnRecordEntity = new Entity({
+    name: 'TurnRecord',
+    table,
+    timestamps: false,
+    schema: item({
+      messageId: string().key(),
+      /** JSON of the ReplyCompleted detail, once the turn has completed. */
+      reply: string().optional(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ messageId }) => ({ pk: `TURN#${messageId}`, sk: 'TURN' }),
+  });
+
+  return {
+    ConnectionEntity,
+    UserConnectionEntity,
+    SessionLockEntity,
+    UserSettingsEntity,
+    MessageDedupeEntity,
+    TurnRecordEntity,
+  };
 }
 
 export type Storage = { table: ReturnType<typeof createTable> } & ReturnType<typeof createEntities>;

@@ -8,7 +8,6 @@ import type {
   RuntimePreferenceSchema,
   ScheduleFiredSchema,
 } from './events.ts';
-import type { ConnectionItemSchema, SessionLockItemSchema, UserSettingsItemSchema } from './items.ts';
 import type { ClientFrameSchema, SendMessageFrameSchema, ServerFrameSchema } from './web-socket.ts';
 
 export type ReplyTo = z.infer<typeof ReplyToSchema>;
@@ -25,7 +24,3 @@ export type ScheduleFired = z.infer<typeof ScheduleFiredSchema>;
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 export type SendMessageFrame = z.infer<typeof SendMessageFrameSchema>;
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
-
-export type ConnectionItem = z.infer<typeof ConnectionItemSchema>;
-export type UserSettingsItem = z.infer<typeof UserSettingsItemSchema>;
-export type SessionLockItem = z.infer<typeof SessionLockItemSchema>;

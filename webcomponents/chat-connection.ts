@@ -30,6 +30,26 @@ export interface ChatConnectionOptions {
 const defaults = { initialDelayMs: 500, maxDelayMs: 30_000, pingIntervalMs: 300_000 };
 
 /**
+ * Same as `MAX_MESSAGE_TEXT_CHARS` in schemas/common.ts. Re-declared, not imported, because the schemas
+ * module is zod and the browser bundle must not pull it in; chat-connection.test.ts asserts they agree.
+ */
+export const MAX_TEXT_CHARS = 32_000;
+
+/**
+ * Same as `MAX_WEB_SOCKET_FRAME_BYTES` in schemas/web-socket.ts (re-declared for the same reason; the
+ * test asserts they agree). API Gateway closes a connection that sends a larger frame (close code 1009),
+ * so a frame over this is refused before it is sent.
+ */
+export const MAX_WEB_SOCKET_FRAME_BYTES = 128 * 1024;
+
+const utf8 = new TextEncoder();
+
+/** The size in UTF-8 bytes of the frame as it goes on the wire (JSON). */
+export function frameBytes(frame: SendMessageFrame): number {
+  return utf8.encode(JSON.stringify(frame)).byteLength;
+}
+
+/**
  * A Lit reactive controller that owns the chat's WebSocket: it connects when the host is attached,
  * reconnects with exponential backoff and jitter when the socket closes, and keeps an outbox of
  * messages not yet acknowledged. Queued messages are (re)sent on every open with their original
@@ -97,9 +117,12 @@ export class ChatConnection implements ReactiveController {
   /**
    * Sends a message now if the socket is open, else keeps it for the next open. Either way it stays in
    * the outbox until the server acks it (or rejects it with an error frame naming its clientMessageId).
-   * @returns `sent` when written to an open socket, `queued` otherwise
+   * A frame over {@link MAX_WEB_SOCKET_FRAME_BYTES} is neither sent nor queued: API Gateway would close
+   * the socket, and every reconnect would resend it and be closed again.
+   * @returns `sent` when written to an open socket, `queued` when kept for later, `too-large` when refused
    */
-  send(frame: SendMessageFrame): 'sent' | 'queued' {
+  send(frame: SendMessageFrame): 'sent' | 'queued' | 'too-large' {
+    if (frameBytes(frame) > MAX_WEB_SOCKET_FRAME_BYTES) return 'too-large';
     this.#outbox.set(frame.clientMessageId, frame);
     const socket = this.#socket;
     if (this.#state === 'open' && socket) {

@@ -138,7 +138,12 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     await page.addInitScript(() => {
       const seen: { type: string; detail: unknown }[] = [];
       Object.assign(window, { seen });
-      for (const type of ['openclaw-message-sent', 'openclaw-reply-delta', 'openclaw-reply-completed']) {
+      for (const type of [
+        'openclaw-message-sent',
+        'openclaw-reply-delta',
+        'openclaw-reply-completed',
+        'openclaw-error',
+      ]) {
         document.addEventListener(type, (e) => seen.push({ type, detail: (e as CustomEvent).detail }));
       }
     });
@@ -193,6 +198,46 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     // Assess
     await until(() => text(page.locator('[part="error"]'))).toBe('Slow down a little.');
     await until(() => text(page.locator('li.user [part="message-error"]'))).toBe('Slow down a little.');
+  });
+
+  it('refuses a message whose frame would exceed 128 KB, keeps it in the input and sends nothing', async () => {
+    // Prepare: 25,000 characters fit the textarea's 32,000, but JSON escapes each control character to
+    // six bytes (\u0001), so the frame is about 147 KB: API Gateway would close the socket (1009).
+    const input = page.getByRole('textbox', { name: 'Message' });
+    const big = '\u0001'.repeat(25_000);
+
+    // Act
+    await input.fill(big);
+    await input.press('Enter');
+    const viaApi = await page.evaluate((t) => document.querySelector('openclaw-chat')?.send(t) ?? null, big);
+
+    // Assess
+    const limitError = 'This message is 147 KB; the limit is 128 KB.';
+    await until(() => text(page.locator('[part="error"]'))).toBe(limitError);
+    expect(viaApi).toBeNull();
+    expect(await input.inputValue()).toBe(big);
+    expect(await page.locator('li.user').count()).toBe(0);
+    const seen = (await page.evaluate(() => (window as unknown as { seen: unknown[] }).seen)) as {
+      type: string;
+      detail: unknown;
+    }[];
+    const refusal = { type: 'error', code: 'MESSAGE_TOO_LARGE', message: limitError };
+    expect(seen).toEqual([
+      { type: 'openclaw-error', detail: refusal },
+      { type: 'openclaw-error', detail: refusal },
+    ]);
+    await sleep(300);
+    expect(fake.received).toEqual([]);
+    expect(await page.locator('[part="connection"]').getAttribute('data-state')).toBe('open');
+
+    // Act: a message of normal size still goes out, and clears the error.
+    await input.fill('short one');
+    await input.press('Enter');
+
+    // Assess
+    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: short one');
+    expect(await text(page.locator('[part="error"]'))).toBe('');
+    expect(fake.received.map((f) => f.text)).toEqual(['short one']);
   });
 
   it('queues a message typed while disconnected and sends it once after reconnecting', async () => {

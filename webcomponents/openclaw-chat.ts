@@ -2,7 +2,14 @@ import { html, LitElement, nothing, type PropertyValues, type TemplateResult } f
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { SendMessageFrame, ServerFrame } from '../schemas/index.ts';
-import { ChatConnection, type ConnectionState, resolveEndpoint } from './chat-connection.ts';
+import {
+  ChatConnection,
+  type ConnectionState,
+  frameBytes,
+  MAX_TEXT_CHARS,
+  MAX_WEB_SOCKET_FRAME_BYTES,
+  resolveEndpoint,
+} from './chat-connection.ts';
 import {
   addUserMessage,
   applyAck,
@@ -13,9 +20,6 @@ import {
 } from './chat-log.ts';
 import { newClientMessageId, safeLocalStorage, storedConversationId } from './ids.ts';
 import { chatStyles } from './openclaw-chat.styles.ts';
-
-/** Same limit as the protocol's `MAX_MESSAGE_TEXT_CHARS` (a value, so not imported: zod stays out). */
-const MAX_TEXT_CHARS = 32_000;
 
 const CONNECTION_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -113,7 +117,8 @@ export class OpenclawChat extends LitElement {
 
   /**
    * Sends `text` as the user, as the Send button does. While reconnecting the message is queued and
-   * sent on reconnect with the same clientMessageId.
+   * sent on reconnect with the same clientMessageId. A message whose frame would exceed API Gateway's
+   * 128 KB is refused before sending: the error line says so and `openclaw-error` is emitted.
    * @returns the clientMessageId, or undefined when the text is blank or too long
    */
   send(text: string): string | undefined {
@@ -125,9 +130,14 @@ export class OpenclawChat extends LitElement {
       clientMessageId: newClientMessageId(),
       text: trimmed,
     };
+    const result = this.#connection.send(frame);
+    if (result === 'too-large') {
+      this.#refuseTooLarge(frameBytes(frame));
+      return undefined;
+    }
     this.messages = addUserMessage(this.messages, frame.clientMessageId, trimmed);
     this.errorText = '';
-    const queued = this.#connection.send(frame) === 'queued';
+    const queued = result === 'queued';
     const { conversationId, clientMessageId } = frame;
     this.#emit('openclaw-message-sent', {
       conversationId,
@@ -293,6 +303,17 @@ export class OpenclawChat extends LitElement {
   #submitDraft(): void {
     if (!this.#hasConnected || this.#connection.state === 'closed') return;
     if (this.send(this.draft)) this.draft = '';
+  }
+
+  /** Keeps the message out of the log and the outbox (the draft stays in the input) and says why. */
+  #refuseTooLarge(bytes: number): void {
+    const error = {
+      type: 'error',
+      code: 'MESSAGE_TOO_LARGE',
+      message: `This message is ${Math.ceil(bytes / 1024)} KB; the limit is ${MAX_WEB_SOCKET_FRAME_BYTES / 1024} KB.`,
+    } as const satisfies ServerFrame;
+    this.errorText = error.message;
+    this.#emit('openclaw-error', error);
   }
 
   #emit(name: string, detail: unknown): void {

@@ -6,7 +6,9 @@ import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { createMeHandler } from './me.ts';
 
 const event = (sub?: unknown) =>
-  ({ requestContext: { authorizer: { jwt: { claims: sub === undefined ? {} : { sub } } } } }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  ({
+    requestContext: { authorizer: { jwt: { claims: sub === undefined ? {} : { sub } } } },
+  }) as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
 
 describe('GET /v1/me', () => {
   let aws: Awaited<ReturnType<typeof startLocalAws>>;
@@ -23,7 +25,12 @@ describe('GET /v1/me', () => {
         userId: 'user-7',
         runtime: 'auto',
         updatedAt: new Date().toISOString(),
-        llm: JSON.stringify({ provider: 'anthropic', api: 'anthropic-messages', model: 'claude-x', apiKeyRef: 'ANTHROPIC_API_KEY' }),
+        llm: JSON.stringify({
+          provider: 'anthropic',
+          api: 'anthropic-messages',
+          model: 'claude-x',
+          apiKeyRef: 'ANTHROPIC_API_KEY',
+        }),
       })
       .send();
     const response = (await me(event('user-7'))) as { statusCode: number; body: string };
@@ -41,11 +48,12 @@ describe('GET /v1/me', () => {
     expect(JSON.parse(response.body)).toEqual({ userId: 'fresh-user', runtime: 'lambda', llm: null });
   });
 
-  it.each([['no subject', undefined], ['a subject that is not an id', 'a b#c'], ['a non-string subject', 42]])(
-    'refuses %s with 401',
-    async (_name, sub) => {
-      const response = (await me(event(sub))) as { statusCode: number };
-      expect(response.statusCode).toBe(401);
-    },
-  );
+  it.each([
+    ['no subject', undefined],
+    ['a subject that is not an id', 'a b#c'],
+    ['a non-string subject', 42],
+  ])('refuses %s with 401', async (_name, sub) => {
+    const response = (await me(event(sub))) as { statusCode: number };
+    expect(response.statusCode).toBe(401);
+  });
 });

@@ -29,7 +29,12 @@ export function createMeHandler(deps: { storage: Storage; logger: Logger }) {
       userId: sub,
       runtime: Item?.runtime ?? 'lambda',
       llm: llm?.success
-        ? { provider: llm.data.provider, model: llm.data.model, baseUrl: llm.data.baseUrl, apiKey: llm.data.apiKeyRef ? 'set' : 'not set' }
+        ? {
+            provider: llm.data.provider,
+            model: llm.data.model,
+            baseUrl: llm.data.baseUrl,
+            apiKey: llm.data.apiKeyRef ? 'set' : 'not set',
+          }
         : null,
     });
   };
@@ -38,7 +43,12 @@ export function createMeHandler(deps: { storage: Storage; logger: Logger }) {
 let defaultHandler: ReturnType<typeof createMeHandler> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler((event) => {
-  defaultHandler ??= createMeHandler({ storage: createStorage(), logger: new Logger({ serviceName: 'api-me' }) });
-  return defaultHandler(event);
-});
+export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler(
+  (event) => {
+    defaultHandler ??= createMeHandler({
+      storage: createStorage(),
+      logger: new Logger({ serviceName: 'api-me' }),
+    });
+    return defaultHandler(event);
+  },
+);

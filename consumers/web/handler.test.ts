@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
-import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../infra/local/aws-config.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
+import { liveConnectionsOf, saveConnection } from '../../schemas/web-connections.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { createWebConsumer } from './handler.ts';
 
@@ -92,21 +92,53 @@ describe('the web consumer against an @connections endpoint', () => {
 
   it('deletes the connection record on 410 Gone and does not ask for a retry', async () => {
     statusFor = () => 410;
-    await aws.storage.ConnectionEntity.build(PutItemCommand)
-      .item({
-        connectionId: 'gone=',
-        userId: 'user-1',
-        connectedAt: new Date().toISOString(),
-        expiresAt: 2e9,
-      })
-      .send();
+    await saveConnection(aws.storage, 'gone=', 'user-gone');
     await expect(
-      deliver(envelope('ReplyCompleted.v1', { ...base('gone='), seq: 1, status: 'ok', text: 'late' })),
+      deliver(
+        envelope('ReplyCompleted.v1', {
+          ...base('gone='),
+          userId: 'user-gone',
+          seq: 1,
+          status: 'ok',
+          text: 'late',
+        }),
+      ),
     ).resolves.toBeUndefined();
     const { Item } = await aws.storage.ConnectionEntity.build(GetItemCommand)
       .key({ connectionId: 'gone=' })
       .send();
     expect(Item).toBeUndefined();
+    expect(await liveConnectionsOf(aws.storage, 'user-gone')).toEqual([]);
+  });
+
+  it("reaches the user's new connection when the one that asked has gone (a reconnect mid-turn)", async () => {
+    // Prepare: the message came on 'old=', which is gone; the user reconnected as 'new='
+    statusFor = (connectionId) => (connectionId === 'old=' ? 410 : 200);
+    await saveConnection(aws.storage, 'old=', 'user-moved');
+    await saveConnection(aws.storage, 'new=', 'user-moved');
+    const before = posted.length;
+
+    // Act
+    await deliver(
+      envelope('ReplyCompleted.v1', {
+        ...base('old='),
+        userId: 'user-moved',
+        seq: 1,
+        status: 'ok',
+        text: 'hi',
+      }),
+    );
+
+    // Assess
+    expect(posted.slice(before).map((p) => p.connectionId)).toEqual(['new=']);
+    expect(await liveConnectionsOf(aws.storage, 'user-moved')).toEqual(['new=']);
+  });
+
+  it('skips a frame API Gateway refuses as too large instead of retrying it forever', async () => {
+    statusFor = () => 413;
+    await expect(
+      deliver(envelope('ReplyCompleted.v1', { ...base('big='), seq: 1, status: 'ok', text: 'x' })),
+    ).resolves.toBeUndefined();
   });
 
   it('throws on other failures so the bus retries the delivery', async () => {

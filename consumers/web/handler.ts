@@ -4,10 +4,16 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { z } from 'zod';
-import { type BusEnvelope, isDetailType, parseDetail, type ServerFrame } from '../../schemas/index.ts';
+import {
+  AgentStatusChangedSchema,
+  type BusEnvelope,
+  ReplyCompletedSchema,
+  ReplyDeltaSchema,
+  type ServerFrame,
+} from '../../schemas/index.ts';
 import { createStorage, type Storage } from '../../schemas/table.ts';
+import { liveConnectionsOf, removeConnection } from '../../schemas/web-connections.ts';
 
 /** The web channel's reply address: which WebSocket connection asked. */
 export const WebAddressSchema = z.object({ connectionId: z.string().min(1).max(128) });
@@ -19,82 +25,101 @@ export interface WebConsumerDeps {
   logger: Logger;
 }
 
-/** Maps a reply event to the frame the web chat understands, or undefined for events it does not show. */
+/** Maps a reply event to the frame the web chat understands; undefined for events it does not show. */
 export function toServerFrame(envelope: BusEnvelope): ServerFrame | undefined {
   const detailType = envelope['detail-type'];
-  if (!isDetailType(detailType)) return undefined;
-  switch (detailType) {
-    case 'ReplyDelta.v1': {
-      const d = parseDetail(detailType, envelope.detail);
-      return {
-        type: 'delta',
-        conversationId: d.conversationId,
-        inReplyTo: d.inReplyTo,
-        seq: d.seq,
-        text: d.text,
-      };
-    }
-    case 'ReplyCompleted.v1': {
-      const d = parseDetail(detailType, envelope.detail);
-      return {
-        type: 'completed',
-        conversationId: d.conversationId,
-        inReplyTo: d.inReplyTo,
-        seq: d.seq,
-        status: d.status,
-        text: d.text,
-        ...(d.error ? { error: d.error } : {}),
-      };
-    }
-    case 'AgentStatusChanged.v1': {
-      const d = parseDetail(detailType, envelope.detail);
-      return {
-        type: 'status',
-        conversationId: d.conversationId,
-        status: d.status,
-        message: d.message,
-        ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}),
-      };
-    }
-    default:
-      return undefined;
+  if (detailType === 'ReplyDelta.v1') {
+    const parsed = ReplyDeltaSchema.safeParse(envelope.detail);
+    if (!parsed.success) return undefined;
+    const d = parsed.data;
+    return {
+      type: 'delta',
+      conversationId: d.conversationId,
+      inReplyTo: d.inReplyTo,
+      seq: d.seq,
+      text: d.text,
+    };
   }
+  if (detailType === 'ReplyCompleted.v1') {
+    const parsed = ReplyCompletedSchema.safeParse(envelope.detail);
+    if (!parsed.success) return undefined;
+    const d = parsed.data;
+    return {
+      type: 'completed',
+      conversationId: d.conversationId,
+      inReplyTo: d.inReplyTo,
+      seq: d.seq,
+      status: d.status,
+      text: d.text,
+      ...(d.error ? { error: d.error } : {}),
+    };
+  }
+  if (detailType === 'AgentStatusChanged.v1') {
+    const parsed = AgentStatusChangedSchema.safeParse(envelope.detail);
+    if (!parsed.success) return undefined;
+    const d = parsed.data;
+    return {
+      type: 'status',
+      conversationId: d.conversationId,
+      status: d.status,
+      message: d.message,
+      ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}),
+    };
+  }
+  return undefined;
 }
 
+const httpStatusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
 /**
- * Delivers replies and status to the web chat with PostToConnection. A connection that is gone (410)
- * is deleted and the event dropped: nobody is there to read it, and the reply stays in the session
- * history. Any other failure is thrown so the bus retries the delivery.
+ * Delivers replies and status to the web chat with PostToConnection, on every open connection of the
+ * user: the one that asked may have been replaced by a reconnect (mobile networks, the 2-hour limit), and
+ * the chat ignores frames of conversations it is not showing. A connection that is gone (410) is removed;
+ * a frame API Gateway refuses outright (400/403/413) is logged and skipped, since retrying cannot help.
+ * Any other failure is thrown so the bus retries the delivery.
  */
 export function createWebConsumer(deps: WebConsumerDeps) {
   const { storage, connections, logger } = deps;
+
+  async function post(connectionId: string, userId: string, data: Buffer): Promise<void> {
+    try {
+      await connections.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (error instanceof GoneException || status === 410) {
+        logger.info('connection gone; removing it', { connectionId });
+        await removeConnection(storage, connectionId, userId);
+        return;
+      }
+      if (status === 400 || status === 403 || status === 413) {
+        logger.error('frame refused by API Gateway; skipped', { connectionId, status, bytes: data.length });
+        return;
+      }
+      throw error;
+    }
+  }
+
   return async function deliverToWeb(envelope: BusEnvelope): Promise<void> {
     const frame = toServerFrame(envelope);
-    const detail = envelope.detail as { replyTo?: { address?: unknown } };
+    const detail = envelope.detail as { userId?: unknown; replyTo?: { address?: unknown } };
     const address = WebAddressSchema.safeParse(detail.replyTo?.address);
-    if (!frame || !address.success) {
+    if (!frame || !address.success || typeof detail.userId !== 'string') {
+      // Malformed events cannot become deliverable by retrying: log (without content) and drop.
       logger.warn('event not deliverable to web; dropped', {
         detailType: envelope['detail-type'],
         eventId: envelope.id,
       });
       return;
     }
-    const { connectionId } = address.data;
-    try {
-      await connections.send(
-        new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
-      );
-    } catch (error) {
-      if (
-        error instanceof GoneException ||
-        (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410
-      ) {
-        logger.info('connection gone; removing it', { connectionId });
-        await storage.ConnectionEntity.build(DeleteItemCommand).key({ connectionId }).send();
-        return;
-      }
-      throw error;
-    }
+    const userId = detail.userId;
+    const targets = new Set([address.data.connectionId, ...(await liveConnectionsOf(storage, userId))]);
+    const data = Buffer.from(JSON.stringify(frame));
+    const results = await Promise.allSettled(
+      [...targets].map((connectionId) => post(connectionId, userId, data)),
+    );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   };
 }
 

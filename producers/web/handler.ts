@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
-import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { createPublisher, type Publisher } from '../../bus/index.ts';
 import {
   EventSources,
@@ -14,12 +12,10 @@ import {
   type ServerFrame,
 } from '../../schemas/index.ts';
 import { createStorage, epochSeconds, type Storage } from '../../schemas/table.ts';
-import { claimMessage, releaseClaim } from '../shared/dedupe.ts';
+import { removeConnection, saveConnection } from '../../schemas/web-connections.ts';
+import { claimMessage, markPublished, releaseClaim } from '../shared/dedupe.ts';
 import { WebRequestError } from './errors.ts';
 import { parseClientFrame } from './parse-frame.ts';
-
-/** API Gateway closes a WebSocket after 2 hours; the connection record lives as long. */
-const CONNECTION_TTL_SECONDS = 2 * 60 * 60;
 
 /** The `$connect` authorizer's output; the user id is ours, already verified. */
 type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -57,22 +53,15 @@ export function createWebProducer(deps: WebProducerDeps) {
       logger.warn('connect rejected: no verified user', { connectionId });
       return { statusCode: 401, body: 'Unauthorized' };
     }
-    await storage.ConnectionEntity.build(PutItemCommand)
-      .item({
-        connectionId,
-        userId,
-        connectedAt: new Date(now()).toISOString(),
-        expiresAt: epochSeconds(now()) + CONNECTION_TTL_SECONDS,
-      })
-      .send();
+    await saveConnection(storage, connectionId, userId, now());
     logger.info('connected', { connectionId, userId });
     return { statusCode: 200 };
   }
 
   async function disconnect(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
-    await storage.ConnectionEntity.build(DeleteItemCommand)
-      .key({ connectionId: event.requestContext.connectionId })
-      .send();
+    const { connectionId } = event.requestContext;
+    const { Item } = await storage.ConnectionEntity.build(GetItemCommand).key({ connectionId }).send();
+    if (Item) await removeConnection(storage, connectionId, Item.userId);
     return { statusCode: 200 };
   }
 
@@ -96,6 +85,15 @@ export function createWebProducer(deps: WebProducerDeps) {
     const messageId = randomUUID();
     const dedupeKey = `web#${userId}#${frame.clientMessageId}`;
     const claim = await claimMessage(storage, dedupeKey, messageId, now());
+    if (!claim.claimed && claim.state === 'pending') {
+      // The first copy is still being published (or just failed to be): only a later retry can know.
+      throw new WebRequestError(
+        409,
+        'RETRY_LATER',
+        'This message is still being sent; retry in a moment.',
+        frame.clientMessageId,
+      );
+    }
     if (!claim.claimed) {
       logger.info('duplicate message ignored', { connectionId, messageId: claim.existingMessageId });
       return reply(200, {
@@ -128,6 +126,10 @@ export function createWebProducer(deps: WebProducerDeps) {
         frame.clientMessageId,
       );
     }
+    await markPublished(storage, dedupeKey).catch((error) =>
+      // The message is on the bus; a duplicate will be asked to retry until the claim expires. Harmless.
+      logger.warn('dedupe claim not marked published', { connectionId, messageId, error: error as Error }),
+    );
     logger.info('message published', {
       connectionId,
       userId,
@@ -147,9 +149,11 @@ export function createWebProducer(deps: WebProducerDeps) {
     const { routeKey, connectionId } = event.requestContext;
     if (routeKey === '$connect') return connect(event);
     if (routeKey === '$disconnect') return disconnect(event);
+    let clientMessageId: string | undefined;
     try {
       const frame = parseClientFrame(event.body, event.isBase64Encoded);
       if (frame.action === 'ping') return reply(200, { type: 'pong' });
+      clientMessageId = frame.clientMessageId;
       return await sendMessage(event, frame);
     } catch (error) {
       if (error instanceof WebRequestError) {
@@ -161,10 +165,12 @@ export function createWebProducer(deps: WebProducerDeps) {
         return reply(error.statusCode, error.toFrame());
       }
       logger.error('web socket message failed', { connectionId, error: error as Error });
-      return reply(500, {
+      // Storage or bus trouble: temporary, and the client can match the error to its message and retry.
+      return reply(503, {
         type: 'error',
-        code: 'INTERNAL_ERROR',
+        code: 'TEMPORARILY_UNAVAILABLE',
         message: 'Something went wrong on our side; please retry.',
+        ...(clientMessageId ? { clientMessageId } : {}),
       });
     }
   };
