@@ -1,5 +1,5 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
-import { type LlmSettings, LlmSettingsSchema } from '../schemas/index.ts';
+import { type LlmSettings, LlmSettingsSchema, UserLlmSettingsSchema } from '../schemas/index.ts';
 import type { Storage } from '../schemas/table.ts';
 
 /** Environment variables that choose the deployment-wide default LLM, in order of precedence. */
@@ -44,16 +44,27 @@ export function defaultLlmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
   return undefined;
 }
 
-/** The user's own choice if they made one, else the deployment default. */
+/**
+ * The user's own choice if they made one, else the deployment default. Stored settings that no longer
+ * validate (hand-edited, or from an older schema) fall back to the default with a warning, not silently.
+ */
 export async function resolveLlmSettings(
   storage: Storage,
   userId: string,
   fallback: LlmSettings | undefined,
+  warn: (message: string) => void = () => undefined,
 ): Promise<LlmSettings | undefined> {
   const { Item } = await storage.UserSettingsEntity.build(GetItemCommand).key({ userId }).send();
-  if (Item?.llm) {
-    const parsed = LlmSettingsSchema.safeParse(JSON.parse(Item.llm));
-    if (parsed.success) return parsed.data;
+  if (!Item?.llm) return fallback;
+  let stored: unknown;
+  try {
+    stored = JSON.parse(Item.llm);
+  } catch {
+    warn('stored LLM settings are not JSON; using the default');
+    return fallback;
   }
+  const parsed = UserLlmSettingsSchema.safeParse(stored);
+  if (parsed.success) return parsed.data;
+  warn(`stored LLM settings are invalid (${parsed.error.issues[0]?.path.join('.')}); using the default`);
   return fallback;
 }

@@ -2,7 +2,7 @@
 // Slow by nature (importing OpenClaw takes 3–5 s, a first turn 5–9 s, a CLI turn 12–20 s on two
 // cores), so the turns share one adapter and one state dir where they can.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,9 @@ import {
   withoutTestRunnerEnv,
 } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
+
+/** The adapter's default `settleTimeoutMs`, passed explicitly so the latency bound below is clear. */
+const SETTLE_TIMEOUT_MS = 3_000;
 
 const PACKAGE_DIR = new URL('./openclaw-runtime/node_modules/openclaw/', import.meta.url).pathname;
 
@@ -77,7 +80,7 @@ describe('embedded OpenClaw turn', () => {
     );
     console.info(`[openclaw-adapter.test] first turn: ${Math.round(performance.now() - started)} ms`);
 
-    expect(result).toMatchObject({ isError: false, aborted: false, stopReason: 'stop' });
+    expect(result).toMatchObject({ isError: false, aborted: false, stopReason: 'stop', settled: true });
     const llmRequest = fake.requests.at(-1)!;
     expect(llmRequest.stream).toBe(true);
     expect(userTexts(llmRequest).at(-1)).toContain('first question');
@@ -114,7 +117,7 @@ describe('embedded OpenClaw turn', () => {
     );
   }, 60_000);
 
-  it('returns promptly with aborted when the signal fires while the LLM hangs', async () => {
+  it('returns soon after the abort, once the run has stopped, when the LLM hangs', async () => {
     const hanging = await startFakeLlm({ hang: true });
     try {
       const controller = new AbortController();
@@ -123,6 +126,7 @@ describe('embedded OpenClaw turn', () => {
           baseUrl: hanging.baseUrl,
           abortSignal: controller.signal,
           prompt: 'never answered',
+          settleTimeoutMs: SETTLE_TIMEOUT_MS,
         }),
       );
       await waitFor(() => hanging.requests.length > 0, 30_000);
@@ -130,11 +134,15 @@ describe('embedded OpenClaw turn', () => {
       controller.abort(new Error('Lambda deadline'));
       const result = await pending;
       const latency = performance.now() - abortedAt;
-      console.info(`[openclaw-adapter.test] abort latency: ${Math.round(latency)} ms`);
+      console.info(`[openclaw-adapter.test] abort latency (until settled): ${Math.round(latency)} ms`);
 
-      expect(result).toMatchObject({ aborted: true, isError: true });
+      expect(result).toMatchObject({ aborted: true, isError: true, settled: true });
       expect(result.errorMessage).toContain('Lambda deadline');
-      expect(latency).toBeLessThan(2_000);
+      expect(latency).toBeLessThan(SETTLE_TIMEOUT_MS + 1_000);
+      // Settled means OpenClaw no longer writes the state dir the caller is about to snapshot.
+      const atReturn = await stateSnapshot(join(root, 'carol', 'state'));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await stateSnapshot(join(root, 'carol', 'state'))).toEqual(atReturn);
     } finally {
       await hanging.close();
     }
@@ -148,7 +156,13 @@ describe('embedded OpenClaw turn', () => {
     const result = await adapter.runTurn(request('dave', { baseUrl: deadUrl, timeoutMs: 3_000 }));
     const elapsed = performance.now() - started;
 
-    expect(result).toMatchObject({ aborted: true, isError: true, timedOut: true, stopReason: 'timeout' });
+    expect(result).toMatchObject({
+      aborted: true,
+      isError: true,
+      timedOut: true,
+      stopReason: 'timeout',
+      settled: true,
+    });
     expect(elapsed).toBeLessThan(5_000);
   }, 30_000);
 
@@ -156,7 +170,7 @@ describe('embedded OpenClaw turn', () => {
     const result = await adapter.runTurn(
       request('erin', { abortSignal: AbortSignal.abort(new Error('gone')) }),
     );
-    expect(result).toMatchObject({ aborted: true, isError: true, text: '' });
+    expect(result).toMatchObject({ aborted: true, isError: true, text: '', settled: true });
   });
 });
 
@@ -232,7 +246,44 @@ describe('resolution and fallback', () => {
     expect(result.text).toBe(echoReply(llmRequest));
     expect(partials).toEqual([result.text]);
   }, 60_000);
+
+  it('waits for the CLI process to exit after an abort', async () => {
+    const hanging = await startFakeLlm({ hang: true });
+    try {
+      const cli = await loadOpenClaw({ forceCli: true });
+      const controller = new AbortController();
+      const pending = cli.runTurn(
+        request('grace', {
+          baseUrl: hanging.baseUrl,
+          abortSignal: controller.signal,
+          prompt: 'never answered via the cli',
+          settleTimeoutMs: SETTLE_TIMEOUT_MS,
+        }),
+      );
+      await waitFor(() => hanging.requests.length > 0, 45_000);
+      const abortedAt = performance.now();
+      controller.abort(new Error('Lambda deadline'));
+      const result = await pending;
+      const latency = performance.now() - abortedAt;
+      console.info(`[openclaw-adapter.test] CLI abort latency (until exit): ${Math.round(latency)} ms`);
+
+      expect(result).toMatchObject({ aborted: true, isError: true, settled: true });
+      expect(latency).toBeLessThan(SETTLE_TIMEOUT_MS + 1_000);
+    } finally {
+      await hanging.close();
+    }
+  }, 60_000);
 });
+
+/** Size and mtime of every file under `dir`, to tell whether anything is still writing there. */
+async function stateSnapshot(dir: string): Promise<Record<string, string>> {
+  const snapshot: Record<string, string> = {};
+  for (const file of (await readdir(dir, { recursive: true })).sort()) {
+    const stats = await stat(join(dir, file));
+    if (stats.isFile()) snapshot[file] = `${stats.size}@${stats.mtimeMs}`;
+  }
+  return snapshot;
+}
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -13,6 +13,8 @@
 // - Importing the runner takes 3.2–5.7 s; a first turn 5–8.5 s; a warm turn 0.3–1 s; RSS 650–810 MB.
 // - With the LLM unreachable OpenClaw retries for 73–93 s whatever `timeoutMs` says, but it honours
 //   `abortSignal` within ~50–250 ms, so every turn gets a signal that also fires at `timeoutMs`.
+//   After an abort `runTurn` still waits (up to `settleTimeoutMs`) for the run to stop writing the
+//   state dir, because the caller snapshots that dir right after, and reports it in `settled`.
 // - The state dir (sessions in SQLite) comes from `process.env.OPENCLAW_STATE_DIR` only: no runner
 //   parameter or config key moves `state/openclaw.sqlite`, and ~50 dist modules call
 //   `resolveStateDir()` against `process.env`. So embedded turns are serialised process-wide and
@@ -48,6 +50,13 @@ export interface OpenClawTurnRequest {
   onPartialText?: (cumulativeText: string) => void;
   /** Extra environment for the turn, e.g. the API key variable the config's SecretRef names. */
   env?: Record<string, string>;
+  /**
+   * After an abort (or `timeoutMs`), how long to wait for OpenClaw's run (or the CLI process) to
+   * actually stop before returning, so the state dir is not snapshotted mid-write. OpenClaw stops
+   * 50–250 ms after an abort (measured). See {@link OpenClawTurnResult.settled}.
+   * @default 3000
+   */
+  settleTimeoutMs?: number;
 }
 
 /** What a turn produced. */
@@ -63,6 +72,12 @@ export interface OpenClawTurnResult {
   usage?: { inputTokens?: number; outputTokens?: number };
   /** OpenClaw's transcript id for the session after this turn. */
   sessionId?: string;
+  /**
+   * Nothing of this turn is still running: the run (or CLI process) finished, failed or never
+   * started before `runTurn` returned. Always true unless `aborted`; false when an aborted run did not
+   * stop within `settleTimeoutMs`, in which case it may still be writing the state dir.
+   */
+  settled: boolean;
 }
 
 /** Runs OpenClaw turns; get one from {@link loadOpenClaw}. */
@@ -307,6 +322,8 @@ function requireFunction(module: Record<string, unknown>, name: string | undefin
 
 /** After an abort, how long a still-running turn may keep the process-wide lock before we move on. */
 const ABORT_DRAIN_MS = 10_000;
+/** Default {@link OpenClawTurnRequest.settleTimeoutMs}. */
+const DEFAULT_SETTLE_TIMEOUT_MS = 3_000;
 
 /** Tail of the queue of embedded turns: they share `process.env`, so they run one at a time. */
 let turnQueue: Promise<void> = Promise.resolve();
@@ -340,23 +357,29 @@ async function runEmbeddedTurn(
     const lock = acquireTurnLock();
     const release = await untilAborted(lock, signal);
     if (release === ABORTED) {
+      // Nothing of ours started, so there is nothing to wait for.
       void lock.then((lateRelease) => lateRelease());
-      return abortedResult(signal, '');
+      return abortedResult(signal, '', true);
     }
     const run = runLockedEmbeddedTurn(runtime, req, signal, partial.onPartial).catch((error: unknown) =>
       failedResult(error, signal),
     );
     const outcome = await untilAborted(run, signal);
     if (outcome === ABORTED) {
+      // An aborted run may still stream for a moment; the caller hears no more.
+      partial.stop();
+      const settleTimeoutMs = settleTimeout(req);
       // OpenClaw stops within ~250 ms of an abort (measured), but keep the lock until it really has,
       // so the next turn cannot switch OPENCLAW_STATE_DIR under it; cap the wait in case it never does.
-      void settleWithin(run, ABORT_DRAIN_MS).then(release);
-      return abortedResult(signal, partial.latest());
+      void settleWithin(run, Math.max(ABORT_DRAIN_MS, settleTimeoutMs), true).then(release);
+      // Return only once it has stopped writing the state dir (the caller snapshots it next), or at
+      // the bound, saying so in `settled`.
+      const settled = await settleWithin(run, settleTimeoutMs);
+      return abortedResult(signal, partial.latest(), settled);
     }
     release();
     return outcome;
   } finally {
-    // An aborted run may still stream for a moment; the caller has its answer and hears no more.
     partial.stop();
     dispose();
   }
@@ -463,7 +486,7 @@ async function runCliProcess(
   req: OpenClawTurnRequest,
   signal: AbortSignal,
 ): Promise<OpenClawTurnResult> {
-  if (signal.aborted) return abortedResult(signal, '');
+  if (signal.aborted) return abortedResult(signal, '', true);
   await Promise.all([mkdir(req.stateDir, { recursive: true }), mkdir(req.workspaceDir, { recursive: true })]);
   const scratch = await mkdtemp(join(tmpdir(), 'openclaw-cli-'));
   try {
@@ -496,10 +519,13 @@ async function runCliProcess(
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const outcome = await untilAborted(collectCliOutput(child), signal);
+    const output = collectCliOutput(child);
+    const outcome = await untilAborted(output, signal);
     if (outcome === ABORTED) {
       stopChild(child);
-      return abortedResult(signal, '');
+      // The CLI writes the state dir until it exits; wait for that (bounded) before returning.
+      const settled = await settleWithin(output, settleTimeout(req));
+      return abortedResult(signal, '', settled);
     }
     const result = cliResult(outcome);
     if (result.text) safeCall(req.onPartialText, result.text);
@@ -548,7 +574,13 @@ function cliResult(output: CliOutput): OpenClawTurnResult {
       // Not JSON: fall through and report the CLI's own error.
     }
   }
-  return { text: '', isError: true, errorMessage: cliErrorMessage(output), aborted: false };
+  return {
+    text: '',
+    isError: true,
+    errorMessage: cliErrorMessage(output),
+    aborted: false,
+    settled: true,
+  };
 }
 
 /** The CLI prints `[openclaw] Reason: …` on failure; otherwise use the last line of stderr. */
@@ -600,16 +632,20 @@ function toTurnResult(result: RunResult, signal: AbortSignal | undefined): OpenC
     aborted,
     ...(usage ? { usage: { inputTokens: usage.input, outputTokens: usage.output } } : {}),
     ...(meta.agentMeta?.sessionId ? { sessionId: meta.agentMeta.sessionId } : {}),
+    settled: true,
   };
 }
 
-/** A thrown error as a result: OpenClaw rejects with the abort reason when the signal fires. */
+/**
+ * A thrown error as a result: OpenClaw rejects with the abort reason when the signal fires. The
+ * rejection itself means the run is over, hence `settled`.
+ */
 function failedResult(error: unknown, signal: AbortSignal): OpenClawTurnResult {
-  if (signal.aborted) return abortedResult(signal, '');
-  return { text: '', isError: true, errorMessage: errorText(error), aborted: false };
+  if (signal.aborted) return abortedResult(signal, '', true);
+  return { text: '', isError: true, errorMessage: errorText(error), aborted: false, settled: true };
 }
 
-function abortedResult(signal: AbortSignal, partialText: string): OpenClawTurnResult {
+function abortedResult(signal: AbortSignal, partialText: string, settled: boolean): OpenClawTurnResult {
   const timedOut = signal.reason instanceof TurnTimeoutError;
   return {
     text: partialText,
@@ -618,6 +654,7 @@ function abortedResult(signal: AbortSignal, partialText: string): OpenClawTurnRe
     stopReason: timedOut ? 'timeout' : 'aborted',
     aborted: true,
     ...(timedOut ? { timedOut } : {}),
+    settled,
   };
 }
 
@@ -677,15 +714,29 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 
   });
 }
 
-/** Waits for the promise to settle, but no longer than `ms`. Never rejects. */
-function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolveSettled) => {
-    const timer = setTimeout(resolveSettled, ms);
-    timer.unref();
-    promise.then(
-      () => resolveSettled(),
-      () => resolveSettled(),
-    );
+/** The request's `settleTimeoutMs`, defaulted and clamped to what `setTimeout` accepts. */
+function settleTimeout(req: OpenClawTurnRequest): number {
+  const ms = req.settleTimeoutMs ?? DEFAULT_SETTLE_TIMEOUT_MS;
+  return Number.isNaN(ms) ? DEFAULT_SETTLE_TIMEOUT_MS : Math.min(Math.max(ms, 0), MAX_TIMER_MS);
+}
+
+/** The longest delay `setTimeout` honours (larger ones fire after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Waits for the promise to settle, but no longer than `ms`. Resolves true when it settled (fulfilled
+ * or rejected) in time, false when the time ran out. Never rejects. A `background` wait does not keep
+ * the process alive.
+ */
+function settleWithin(promise: Promise<unknown>, ms: number, background = false): Promise<boolean> {
+  return new Promise<boolean>((resolveSettled) => {
+    const timer = setTimeout(() => resolveSettled(false), ms);
+    if (background) timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolveSettled(true);
+    };
+    promise.then(done, done);
   });
 }
 

@@ -22,6 +22,8 @@ export interface ReplyStreamOptions {
   onDeltaError?: (error: unknown) => void;
   /** How long `complete` waits for a delta still in flight before publishing anyway. @default 1000 */
   deltaWaitMs?: number;
+  /** Called with the final reply before it is published (the turn runner stores it for redeliveries). */
+  beforeComplete?: (reply: ReplyCompleted) => Promise<void>;
 }
 
 export interface CompleteInput {
@@ -121,6 +123,7 @@ export function createReplyStream(options: ReplyStreamOptions) {
         ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
         ...(input.usage ? { usage: input.usage } : {}),
       };
+      await options.beforeComplete?.(detail);
       await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
     },
 

@@ -1,3 +1,4 @@
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalAws } from '../test/fixtures/local-aws.ts';
@@ -59,16 +60,27 @@ describe('the per-user session lock (DynamoDB lease on dynalite)', () => {
     await lease.release();
   });
 
-  it('does not let a holder release a lock someone else has taken over', async () => {
-    const first = createSessionLock({ storage: aws.storage, owner: 'first', leaseMs: 60, pollMs: 10 });
+  it('tells a stalled holder it lost the lock, and its release leaves the new holder alone', async () => {
+    // Prepare: 'first' holds the lock, then stalls past its lease (we expire it by hand)
+    const first = createSessionLock({ storage: aws.storage, owner: 'first', leaseMs: 600, pollMs: 10 });
+    const stalled = await first.acquire('user-stale', Date.now() + 1_000);
+    await aws.storage.SessionLockEntity.build(PutItemCommand)
+      .item({ userId: 'user-stale', owner: 'first', leaseExpiresAt: Date.now() - 1, expiresAt: 0 })
+      .send();
+
+    // Act: 'second' takes over; first's next renewal (every 200 ms) finds it gone
     const second = createSessionLock({ storage: aws.storage, owner: 'second', pollMs: 10 });
-    const stale = await first.acquire('user-stale', Date.now() + 1_000);
-    await stale.release();
     const current = await second.acquire('user-stale', Date.now() + 1_000);
-    await stale.release(); // a second release is a no-op
-    await expect(first.acquire('user-stale', Date.now() + 100)).rejects.toBeInstanceOf(
-      SessionLockTimeoutError,
-    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stalled.release();
+
+    // Assess
+    expect(stalled.lost).toBe(true);
+    expect(current.lost).toBe(false);
+    const { Item } = await aws.storage.SessionLockEntity.build(GetItemCommand)
+      .key({ userId: 'user-stale' })
+      .send();
+    expect(Item?.owner).toBe('second');
     await current.release();
   });
 });

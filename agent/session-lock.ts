@@ -22,6 +22,11 @@ export interface SessionLockOptions {
 
 export interface SessionLease {
   readonly userId: string;
+  /**
+   * True once a renewal found someone else holding the lock: our lease ran out (a stall longer than
+   * `leaseMs`) and another turn took over. The holder must then not write the user's state.
+   */
+  readonly lost: boolean;
   /** Stops renewing and deletes the lock if we still hold it. Safe to call twice. */
   release(): Promise<void>;
 }
@@ -77,17 +82,28 @@ export function createSessionLock(options: SessionLockOptions) {
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
       let released = false;
+      let lost = false;
+      let renewing: Promise<unknown> = Promise.resolve();
       // Renew at a third of the lease so one slow write does not lose the lock.
       const renewal = setInterval(() => {
-        tryTake(userId).catch(() => undefined);
+        renewing = tryTake(userId)
+          .then((held) => {
+            if (!held) lost = true;
+          })
+          .catch(() => undefined);
       }, leaseMs / 3);
       renewal.unref();
       return {
         userId,
+        get lost() {
+          return lost;
+        },
         async release() {
           if (released) return;
           released = true;
           clearInterval(renewal);
+          // A renewal still in flight would otherwise land after the delete and re-create the lock.
+          await renewing;
           try {
             await storage.SessionLockEntity.build(DeleteItemCommand)
               .key({ userId })

@@ -1,14 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import type { Publisher } from '../bus/index.ts';
-import { EventSources, type LlmSettings, type MessageReceived } from '../schemas/index.ts';
-import type { Storage } from '../schemas/table.ts';
+import {
+  EventSources,
+  type LlmSettings,
+  type MessageReceived,
+  type ReplyCompleted,
+  ReplyCompletedSchema,
+  type UserFacingError,
+} from '../schemas/index.ts';
+import { epochSeconds, type Storage } from '../schemas/table.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
-import type { OpenClawAdapter } from './openclaw-adapter.ts';
+import type { OpenClawAdapter, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
 import { createReplyStream } from './reply-stream.ts';
-import { createSessionLock, SessionLockTimeoutError } from './session-lock.ts';
+import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
 import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
 
@@ -41,6 +51,9 @@ export interface TurnOptions {
   deadlineAt: number;
 }
 
+/** A turn's stored reply is kept this long: longer than EventBridge keeps retrying an event. */
+const TURN_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;
+
 /** Sent as the API key when none is set; local OpenAI-compatible servers ignore it. */
 const KEYLESS_PLACEHOLDER = 'no-key-configured';
 
@@ -58,6 +71,25 @@ export function createTurnRunner(options: TurnRunnerOptions) {
   const reserveMs = options.reserveMs ?? 5_000;
   const resolveSecret = options.resolveSecret ?? (async (ref: string) => process.env[ref]);
 
+  /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
+  async function replayStoredReply(messageId: string): Promise<boolean> {
+    const { Item } = await storage.TurnRecordEntity.build(GetItemCommand)
+      .key({ messageId })
+      .options({ consistent: true })
+      .send();
+    if (!Item?.reply) return false;
+    const detail = ReplyCompletedSchema.parse(JSON.parse(Item.reply));
+    await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
+    return true;
+  }
+
+  /** Stored before the reply is published: if publishing fails, the redelivery republishes it. */
+  const recordReply = (messageId: string) => async (reply: ReplyCompleted) => {
+    await storage.TurnRecordEntity.build(PutItemCommand)
+      .item({ messageId, reply: JSON.stringify(reply), expiresAt: epochSeconds() + TURN_RECORD_TTL_SECONDS })
+      .send();
+  };
+
   return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<void> {
     const startedAt = Date.now();
     const abortAt = turn.deadlineAt - reserveMs;
@@ -71,11 +103,15 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       inReplyTo: messageId,
       minIntervalMs: options.deltaIntervalMs,
       onDeltaError: (error) => log.warn('delta not published', { error: error as Error }),
+      beforeComplete: recordReply(messageId),
     });
-    const fail = (
-      error: ReturnType<(typeof TurnErrors)[keyof typeof TurnErrors]>,
-      status: 'error' | 'aborted' = 'error',
-    ) => stream.complete({ status, text: '', error, durationMs: Date.now() - startedAt });
+    const fail = (error: UserFacingError, status: 'error' | 'aborted' = 'error', text = '') =>
+      stream.complete({ status, text, error, durationMs: Date.now() - startedAt });
+
+    if (await replayStoredReply(messageId)) {
+      log.info('message delivered again; stored reply republished');
+      return;
+    }
 
     await publisher
       .publish({
@@ -92,15 +128,20 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       })
       .catch((error) => log.warn('status not published', { error: error as Error }));
 
-    const llm = await resolveLlmSettings(storage, userId, options.defaultLlm).catch(() => options.defaultLlm);
+    const llm = await resolveLlmSettings(storage, userId, options.defaultLlm, (message) =>
+      log.warn(message),
+    ).catch((error) => {
+      log.warn('user settings unreadable; using the default LLM', { error: error as Error });
+      return options.defaultLlm;
+    });
     if (!llm) {
       log.warn('no LLM configured');
       return fail(TurnErrors.llmNotConfigured());
     }
 
-    // One owner per turn: two turns of one user in the same process must not share the lock.
-    const lock = createSessionLock({ storage, owner: `${owner}:${messageId}` });
-    let lease: Awaited<ReturnType<typeof lock.acquire>> | undefined;
+    // One owner per attempt: two turns of one user, or two deliveries of one message, never share it.
+    const lock = createSessionLock({ storage, owner: `${owner}:${messageId}:${randomUUID().slice(0, 8)}` });
+    let lease: SessionLease;
     try {
       lease = await lock.acquire(userId, abortAt);
     } catch (error) {
@@ -112,8 +153,10 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       return fail(TurnErrors.internal());
     }
 
-    const secret = llm.apiKeyRef ? await resolveSecret(llm.apiKeyRef).catch(() => undefined) : undefined;
     try {
+      // A second delivery that waited for the first one's lock finds its reply here.
+      if (await replayStoredReply(messageId)) return;
+      const secret = llm.apiKeyRef ? await resolveSecret(llm.apiKeyRef).catch(() => undefined) : undefined;
       const userDir = join(workRoot, 'users', encodeURIComponent(userId));
       const { outcome: restored, stateDir } = await sessionStore.restore(userId, userDir);
       const workspaceDir = join(stateDir, 'workspace');
@@ -126,7 +169,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         () => abort.abort(new Error('turn deadline reached')),
         Math.max(0, abortAt - Date.now()),
       );
-      let result: Awaited<ReturnType<OpenClawAdapter['runTurn']>>;
+      let result: OpenClawTurnResult;
       try {
         result = await adapter.runTurn({
           stateDir,
@@ -145,8 +188,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         clearTimeout(timer);
       }
 
-      // Save even after an error: OpenClaw may have recorded the user's message in the session.
-      const savedBytes = await sessionStore.save(userId, stateDir);
+      // Save even after an error (OpenClaw may have recorded the user's message), but never a state
+      // OpenClaw may still be writing, nor over a newer holder's state after our lease ran out.
+      let savedBytes = 0;
+      if (lease.lost) log.error('session lock lost during the turn; state not saved');
+      else if (!result.settled) log.error('OpenClaw did not stop after the abort; state not saved');
+      else savedBytes = await sessionStore.save(userId, stateDir);
       const durationMs = Date.now() - startedAt;
       log.info('turn finished', {
         mode: adapter.mode,
@@ -158,7 +205,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       });
 
       if (result.aborted) {
-        return await fail(TurnErrors.timeout(Math.round((abortAt - startedAt) / 1000)), 'aborted');
+        // Keep what the user already saw streaming, and say why it stopped.
+        return await fail(
+          TurnErrors.timeout(Math.round((abortAt - startedAt) / 1000)),
+          'aborted',
+          result.text,
+        );
       }
       if (result.isError) {
         const detail = conciseError(

@@ -69,6 +69,8 @@ export class LocalBus {
   /** Accepts entries like PutEvents: returns one result per entry, in order, with an error code or an id. */
   putEvents(entries: readonly PutEventsEntry[]): PutEventsResultEntry[] {
     return entries.map((entry) => {
+      if (this.closed)
+        return { ErrorCode: 'InternalFailure', ErrorMessage: 'The local bus is shutting down' };
       if (this.failuresToInject > 0) {
         this.failuresToInject--;
         return { ErrorCode: 'InternalFailure', ErrorMessage: 'Injected failure (local bus test hook)' };

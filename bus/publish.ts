@@ -84,6 +84,16 @@ function toEntry(event: BusEvent, eventBusName: string): PutEventsRequestEntry {
   return entry;
 }
 
+/** PutEvents entry error codes that no retry can fix. Anything else (InternalFailure, throttling) is retried. */
+const PERMANENT_ENTRY_ERRORS = new Set([
+  'MalformedDetail',
+  'InvalidArgument',
+  'ValidationException',
+  'AccessDeniedException',
+  'NotAuthorizedForSourceException',
+  'NotAuthorizedForDetailTypeException',
+]);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Creates a publisher bound to one bus. Handlers create one at module scope and reuse it. */
@@ -105,6 +115,13 @@ export function createPublisher(options: PublisherOptions = {}): Publisher {
       try {
         const response = await client.send(new PutEventsCommand({ Entries: pending }));
         results = response.Entries ?? [];
+        if ((response.FailedEntryCount ?? 0) > 0 && results.length < pending.length) {
+          // Failures reported without per-entry results: we cannot tell which, so all are retried.
+          results = pending.map(() => ({
+            ErrorCode: 'InternalFailure',
+            ErrorMessage: 'unattributed failure',
+          }));
+        }
       } catch (error) {
         // The whole call failed (network, throttling the SDK gave up on): every entry is retried.
         const cause = toError(error);
@@ -125,6 +142,8 @@ export function createPublisher(options: PublisherOptions = {}): Publisher {
         }
       });
       pending = retry;
+      // Entries EventBridge refuses for what they are (bad detail, no permission) fail the same way again.
+      if (lastFailures.every((failure) => PERMANENT_ENTRY_ERRORS.has(failure.errorCode))) break;
     }
     return pending.length > 0 ? lastFailures : [];
   }

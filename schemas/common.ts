@@ -55,6 +55,28 @@ export const LlmSettingsSchema = z.object({
     .optional(),
 });
 
+/** Key references a user may choose: the known provider names, or their own `OPENCLAW_KEY_*` secrets. */
+const USER_KEY_REF =
+  /^(ANTHROPIC_API_KEY|OPENAI_API_KEY|OPENROUTER_API_KEY|DEEPSEEK_API_KEY|OPENCLAW_LLM_API_KEY|OPENCLAW_KEY_[A-Z0-9_]{1,64})$/;
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * LLM settings a user chose (stored per user, set through the settings API). Stricter than the
+ * operator's: the key reference cannot name arbitrary variables (such as AWS credentials) and the
+ * base URL must be https, or http on loopback only, so a user cannot send a key to a plain-text or
+ * link-local endpoint.
+ */
+export const UserLlmSettingsSchema = LlmSettingsSchema.extend({
+  apiKeyRef: z.string().regex(USER_KEY_REF, 'must be a known key name or OPENCLAW_KEY_<NAME>').optional(),
+  baseUrl: z
+    .url()
+    .refine((value) => {
+      const url = new URL(value);
+      return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+    }, 'must be https (http only on 127.0.0.1/localhost)')
+    .optional(),
+});
+
 /** A failure the user is told about, in words they can act on. */
 export const UserFacingErrorSchema = z.object({
   code: z.string().regex(/^[A-Z][A-Z0-9_]{1,63}$/),

@@ -13,6 +13,7 @@ export {
   ReplyToSchema,
   UserFacingErrorSchema,
   UserIdSchema,
+  UserLlmSettingsSchema,
 } from './common.ts';
 export type { BusEnvelope, BusEvent, DetailOf, DetailType } from './events.ts';
 export {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { jsonSchemas } from './export-json-schema.ts';
-import { DETAIL_TYPES, EventCatalog, MessageReceivedSchema, parseDetail, ReplyDeltaSchema } from './index.ts';
+import {
+  DETAIL_TYPES,
+  EventCatalog,
+  MessageReceivedSchema,
+  parseDetail,
+  ReplyDeltaSchema,
+  UserLlmSettingsSchema,
+} from './index.ts';
 
 const message = {
   userId: 'user-1',
@@ -66,5 +73,27 @@ describe('the committed JSON Schema files (schemas/json/)', () => {
       );
       expect(onDisk, name).toEqual(JSON.parse(JSON.stringify(schema)));
     }
+  });
+});
+
+describe('LLM settings a user may choose', () => {
+  const base = { provider: 'custom', api: 'openai-completions', model: 'm' } as const;
+
+  it.each([
+    ['https anywhere', { baseUrl: 'https://llm.example.com/v1', apiKeyRef: 'OPENAI_API_KEY' }],
+    ['http on loopback (Ollama)', { baseUrl: 'http://127.0.0.1:11434/v1' }],
+    ['their own key name', { apiKeyRef: 'OPENCLAW_KEY_MY_ROUTER' }],
+  ])('accept %s', (_name, extra) => {
+    expect(UserLlmSettingsSchema.safeParse({ ...base, ...extra }).success).toBe(true);
+  });
+
+  it.each([
+    ['a key reference to AWS credentials', { apiKeyRef: 'AWS_SECRET_ACCESS_KEY' }],
+    ['a key reference to NODE_OPTIONS', { apiKeyRef: 'NODE_OPTIONS' }],
+    ['plain http to another host', { baseUrl: 'http://llm.example.com/v1' }],
+    ['the instance metadata endpoint', { baseUrl: 'http://169.254.169.254/latest' }],
+    ['a non-http scheme', { baseUrl: 'file:///etc/passwd' }],
+  ])('reject %s', (_name, extra) => {
+    expect(UserLlmSettingsSchema.safeParse({ ...base, ...extra }).success).toBe(false);
   });
 });

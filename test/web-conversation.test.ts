@@ -74,9 +74,11 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     expect(userTexts(secondRequest).join('\n')).toContain('My favourite colour is teal.');
     expect(secondRequest.messages.some((m) => m.role === 'assistant')).toBe(true);
 
-    // Act: restart the stack on the same data directory
+    // Act: restart the stack on the same data directory, without the agent's local working copy,
+    // as a fresh Lambda container would start: the session must come back from the blob store (S3).
     await socket.close();
     await stack.stop();
+    await rm(join(dataDir, 'agent-work'), { recursive: true, force: true });
     stack = await start();
     socket = await connectTestSocket(stack.wsUrl);
     const third = await converse(socket, conversationId, 'And what did I ask you last?');
@@ -124,6 +126,15 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     expect(socket.socket.readyState).toBe(socket.socket.OPEN);
     await socket.close();
   }, 120_000);
+
+  it('refuses WebSocket connections from other sites and other host names', async () => {
+    stack ??= await start();
+    const port = new URL(stack.url).port;
+    await expect(connectTestSocket(stack.wsUrl, { Origin: 'https://evil.example' })).rejects.toThrow('401');
+    await expect(connectTestSocket(stack.wsUrl, { Host: `rebound.example:${port}` })).rejects.toThrow('401');
+    const sameSite = await connectTestSocket(stack.wsUrl, { Origin: stack.url });
+    await sameSite.close();
+  });
 
   it('acknowledges a resent message as a duplicate and answers it once', async () => {
     // Prepare

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,13 +7,14 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { defaultLlmSettingsFromEnv } from '../../agent/llm-settings.ts';
+import { createMessageHandler } from '../../agent/message-handler.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
-import { CLIENT_ACTIONS, IdSchema, type LlmSettings, MessageReceivedSchema } from '../../schemas/index.ts';
+import { CLIENT_ACTIONS, IdSchema, type LlmSettings } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
 import { renderChatPage } from '../../webcomponents/page.ts';
@@ -52,6 +52,21 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
+/** True when the request's Host is ours and its Origin (browsers always send one) is ours too. */
+export function isSameOrigin(
+  host: string | undefined,
+  origin: string | undefined,
+  allowedHosts: Set<string>,
+): boolean {
+  if (!host || !allowedHosts.has(host)) return false;
+  if (origin === undefined) return true; // not a browser: a CLI or test client on this machine
+  try {
+    return allowedHosts.has(new URL(origin).host);
+  } catch {
+    return false;
+  }
+}
+
 const TABLE_NAME = 'openclaw-local';
 const BUCKET = 'openclaw-local-state';
 const BUS_NAME = 'openclaw-local-bus';
@@ -69,110 +84,131 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
   await mkdir(join(dataDir, 's3'), { recursive: true });
 
-  const dynamo = await startLocalDynamo({ path: join(dataDir, 'dynamodb'), tableName: TABLE_NAME });
-  const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
-  const storage = createStorage({
-    tableName: TABLE_NAME,
-    documentClient: DynamoDBDocumentClient.from(dynamo.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-  });
-
-  let adapterPromise: Promise<OpenClawAdapter> | undefined;
-  const loadAdapter = (): Promise<OpenClawAdapter> => {
-    adapterPromise ??= loadOpenClaw();
-    return adapterPromise;
+  // What has started, in order; stopped in reverse by close() or when a later step fails (port in use).
+  const started: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
   };
+  try {
+    const dynamo = await startLocalDynamo({ path: join(dataDir, 'dynamodb'), tableName: TABLE_NAME });
+    started.push(() => dynamo.close());
+    const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
+    started.push(() => s3.close());
+    const storage = createStorage({
+      tableName: TABLE_NAME,
+      documentClient: DynamoDBDocumentClient.from(dynamo.client, {
+        marshallOptions: { removeUndefinedValues: true },
+      }),
+    });
 
-  // The bus needs its targets, and the targets need a publisher that posts to the bus's endpoint.
-  const targets: ConstructorParameters<typeof LocalBus>[0]['targets'] = {};
-  const bus = new LocalBus({ targets });
-  const busEndpoint = await startEventBridgeEndpoint(bus);
-  const eventBridge = new EventBridgeClient(localClientConfig(busEndpoint.endpoint));
-  const publisher = createPublisher({ client: eventBridge, eventBusName: BUS_NAME });
+    let adapterPromise: Promise<OpenClawAdapter> | undefined;
+    const loadAdapter = (): Promise<OpenClawAdapter> => {
+      adapterPromise ??= loadOpenClaw().catch((error: unknown) => {
+        // Say so now, and try again on the next turn rather than failing every turn from here on.
+        console.error(`[local] OpenClaw could not be loaded: ${(error as Error).message}`);
+        adapterPromise = undefined;
+        throw error;
+      });
+      return adapterPromise;
+    };
 
-  const server: Server = createServer();
-  await new Promise<void>((ready, fail) => {
-    server.once('error', fail);
-    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => ready());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
-  const url = `http://${host}:${port}`;
+    // The bus needs its targets, and the targets need a publisher that posts to the bus's endpoint.
+    const targets: ConstructorParameters<typeof LocalBus>[0]['targets'] = {};
+    const bus = new LocalBus({ targets });
+    started.push(() => bus.close());
+    const busEndpoint = await startEventBridgeEndpoint(bus);
+    started.push(() => busEndpoint.close());
+    const eventBridge = new EventBridgeClient(localClientConfig(busEndpoint.endpoint));
+    started.push(() => eventBridge.destroy());
+    const publisher = createPublisher({ client: eventBridge, eventBusName: BUS_NAME });
 
-  const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
-  const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
-  const runTurn = createTurnRunner({
-    storage,
-    publisher,
-    sessionStore: createSessionStore({ bucket: BUCKET, client: s3.client }),
-    loadAdapter,
-    logger: logger('agent'),
-    workRoot: join(dataDir, 'agent-work', randomUUID()),
-    defaultLlm: options.defaultLlm ?? defaultLlmSettingsFromEnv(env),
-    owner: `local:${process.pid}`,
-    reserveMs: options.reserveMs ?? 3_000,
-    resolveSecret: async (ref) => env[ref],
-  });
-  targets.agent = async (envelope) =>
-    runTurn(MessageReceivedSchema.parse(envelope.detail), { deadlineAt: Date.now() + turnTimeoutMs });
-  targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+    const server: Server = createServer();
+    await new Promise<void>((ready, fail) => {
+      server.once('error', fail);
+      server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => ready());
+    });
+    started.push(() => new Promise<void>((done) => server.close(() => done())));
+    const { port } = server.address() as AddressInfo;
+    const host = options.host ?? '127.0.0.1';
+    const url = `http://${host}:${port}`;
+    const allowedHosts = new Set([
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      `${host}:${port}`,
+    ]);
 
-  const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
-  const gateway = createWebSocketGateway({
-    handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
-    routeKeys: CLIENT_ACTIONS,
-    // Local mode's stand-in for the Cognito authorizer: one local user, or ?user=<id> to try several.
-    authorize: async (_request, query) => {
-      const userId = query.get('user') ?? 'local-user';
-      return IdSchema.safeParse(userId).success ? { userId } : undefined;
-    },
-  });
+    const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
+    started.push(() => connections.destroy());
+    const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
+    const runTurn = createTurnRunner({
+      storage,
+      publisher,
+      sessionStore: createSessionStore({ bucket: BUCKET, client: s3.client }),
+      loadAdapter,
+      logger: logger('agent'),
+      // Stable across restarts, so a warm copy of a user's state is reused when it is still current.
+      workRoot: join(dataDir, 'agent-work'),
+      defaultLlm: options.defaultLlm ?? defaultLlmSettingsFromEnv(env),
+      owner: `local:${process.pid}`,
+      reserveMs: options.reserveMs ?? 3_000,
+      resolveSecret: async (ref) => env[ref],
+    });
+    const handleMessage = createMessageHandler({ runTurn, logger: logger('agent') });
+    targets.agent = (envelope) => handleMessage(envelope, Date.now() + turnTimeoutMs);
+    targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
 
-  const bundle = await buildWebComponents({ outdir: join(dataDir, 'web') });
-  const script = await readFile(bundle.file);
-  const page = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'OpenClaw (local)' });
+    const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
+    const gateway = createWebSocketGateway({
+      handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
+      routeKeys: CLIENT_ACTIONS,
+      // Local mode's stand-in for the Cognito authorizer: one local user, or ?user=<id> to try several.
+      // Only pages served by this server may connect: any other site the user visits could otherwise
+      // open ws://127.0.0.1:PORT and drive the agent (and a rebound DNS name could pose as us).
+      authorize: async (request, query) => {
+        if (!isSameOrigin(request.headers.host, request.headers.origin, allowedHosts)) return undefined;
+        const userId = query.get('user') ?? 'local-user';
+        return IdSchema.safeParse(userId).success ? { userId } : undefined;
+      },
+    });
 
-  server.on('upgrade', (request, socket, head) => {
-    if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/ws') return socket.destroy();
-    void gateway.handleUpgrade(request, socket, head);
-  });
-  server.on('request', async (req, res) => {
-    try {
-      if (await gateway.handleManagementRequest(req, res)) return;
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (req.method === 'GET' && path === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-      } else if (req.method === 'GET' && path === '/openclaw-chat.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
-      } else if (req.method === 'GET' && path === '/favicon.ico') {
-        res.writeHead(204).end();
-      } else if (req.method === 'GET' && path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    const bundle = await buildWebComponents({ outdir: join(dataDir, 'web') });
+    const script = await readFile(bundle.file);
+    const page = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'OpenClaw (local)' });
+
+    server.on('upgrade', (request, socket, head) => {
+      if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/ws') return socket.destroy();
+      void gateway.handleUpgrade(request, socket, head);
+    });
+    server.on('request', async (req, res) => {
+      try {
+        if (await gateway.handleManagementRequest(req, res)) return;
+        const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+        if (req.method === 'GET' && path === '/') {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+        } else if (req.method === 'GET' && path === '/openclaw-chat.js') {
+          res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+        } else if (req.method === 'GET' && path === '/favicon.ico') {
+          res.writeHead(204).end();
+        } else if (req.method === 'GET' && path === '/healthz') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        } else {
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+        }
+      } catch (error) {
+        console.error('[local] request failed', error);
+        if (!res.headersSent) res.writeHead(500).end();
       }
-    } catch (error) {
-      console.error('[local] request failed', error);
-      if (!res.headersSent) res.writeHead(500).end();
-    }
-  });
+    });
 
-  if (options.preloadAgent ?? true) loadAdapter().catch(() => undefined);
+    if (options.preloadAgent ?? true) loadAdapter().catch(() => undefined);
 
-  return {
-    url,
-    wsUrl: `ws://${host}:${port}/ws`,
-    bus,
-    async close() {
-      await gateway.close();
-      await new Promise<void>((done) => server.close(() => done()));
-      await bus.close();
-      await busEndpoint.close();
-      eventBridge.destroy();
-      connections.destroy();
-      await s3.close();
-      await dynamo.close();
-    },
-  };
+    // Stopped first: no new connections, then let deliveries in flight finish while clients still exist.
+    started.push(() => bus.close());
+    started.push(() => gateway.close());
+    return { url, wsUrl: `ws://${host}:${port}/ws`, bus, close: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

@@ -21,6 +21,12 @@ if (llm) {
   for (const line of LLM_ENV_HELP) console.log(`    ${line}`);
   console.log('  then run `npm start` again.\n');
 }
+if (!['127.0.0.1', 'localhost', '::1'].includes(process.env.HOST ?? '127.0.0.1')) {
+  console.warn(
+    '  WARNING: local mode has no real sign-in. Anyone who can reach this address can use your agent,\n' +
+      '  your LLM key and the tools it runs on this machine. Prefer HOST=127.0.0.1 and an SSH tunnel.\n',
+  );
+}
 // Printed last: tests (and people) take this line as the sign that everything is up.
 console.log(`serverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n`);
 
