@@ -22,8 +22,7 @@ const captureAgentEvents: Route = {
   description: 'test',
   pattern: { source: ['openclaw.agent'] },
   target: 'web-consumer',
-  retry: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
-  deadLetterQueue: true,
+  delivery: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
 };
 
 describe('the turn runner, with real OpenClaw turns in this process', () => {
@@ -164,6 +163,28 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     const history = JSON.stringify(llm.requests.at(-1)?.messages);
     expect(history).toContain('Turn one on A');
     expect(history).toContain('Turn two on B');
+  }, 120_000);
+
+  it('answers a message EventBridge delivers twice from the stored reply, without a second LLM call', async () => {
+    // Prepare
+    const run = runnerWith(llmSettings(llm));
+    const input = message('redelivered', 'Only once, please');
+    const deadline = () => ({ deadlineAt: Date.now() + 60_000 });
+    await run(input, deadline());
+    const llmCalls = llm.requests.length;
+
+    // Act: the same event again, and once more at the same time as a third copy
+    await Promise.all([run(input, deadline()), run(input, deadline())]);
+
+    // Assess
+    const replies = events.filter(
+      (e) =>
+        e['detail-type'] === 'ReplyCompleted.v1' &&
+        (e.detail as ReplyCompleted).inReplyTo === input.messageId,
+    );
+    expect(llm.requests.length).toBe(llmCalls);
+    expect(replies).toHaveLength(3);
+    expect(new Set(replies.map((r) => JSON.stringify(r.detail))).size).toBe(1);
   }, 120_000);
 
   it('runs a turn through the Lambda entry, with the deadline from the invocation context', async () => {

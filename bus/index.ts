@@ -21,6 +21,6 @@ export {
   MAX_BYTES_PER_CALL,
   MAX_ENTRIES_PER_CALL,
 } from './publish.ts';
-export type { RetryPolicy, Route, TargetId } from './routing-table.ts';
+export type { DeliveryPolicy, Route, TargetDefinition, TargetId } from './routing-table.ts';
 // The routing table: read by the CDK stack and by the local bus.
-export { ROUTES } from './routing-table.ts';
+export { ROUTES, TARGETS } from './routing-table.ts';

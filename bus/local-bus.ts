@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BusEnvelope, DetailType } from '../schemas/index.ts';
 import { toError } from './errors.ts';
 import { matchesPattern, validatePattern } from './pattern-matcher.ts';
-import { ROUTES, type Route, type TargetId } from './routing-table.ts';
+import { ROUTES, type Route, TARGETS, type TargetDefinition, type TargetId } from './routing-table.ts';
 
 /** A function that handles one delivered event, as a Lambda target would. Throwing asks for a retry. */
 export type TargetHandler = (envelope: BusEnvelope) => Promise<unknown>;
@@ -35,6 +35,8 @@ export interface LocalBusOptions {
   targets: Partial<Record<TargetId, TargetHandler>>;
   /** @default ROUTES, the same table the CDK stack deploys */
   routes?: readonly Route[];
+  /** Retry settings per target. @default TARGETS */
+  targetDefinitions?: Readonly<Record<TargetId, TargetDefinition>>;
   /** Delay before retry `attempt` (1-based). @default 100 ms doubling: AWS waits longer; tests want speed */
   retryDelayMs?: (attempt: number) => number;
   /** @default console */
@@ -44,12 +46,13 @@ export interface LocalBusOptions {
 /**
  * The in-process stand-in for an EventBridge bus and its rules: `putEvents` accepts the same entries as
  * PutEvents, matches each event against the routing table with EventBridge pattern semantics, and
- * delivers it asynchronously to every matching target, retrying failures per the route's policy and
+ * delivers it asynchronously to every matching target, retrying a throwing handler per its target's policy and
  * keeping what exhausts its retries as a dead letter.
  */
 export class LocalBus {
   readonly deadLetters: DeadLetter[] = [];
   private readonly routes: readonly Route[];
+  private readonly targetDefinitions: Readonly<Record<TargetId, TargetDefinition>>;
   private readonly targets: Partial<Record<TargetId, TargetHandler>>;
   private readonly retryDelayMs: (attempt: number) => number;
   private readonly logger: Pick<Console, 'warn' | 'error'>;
@@ -59,6 +62,7 @@ export class LocalBus {
 
   constructor(options: LocalBusOptions) {
     this.routes = options.routes ?? ROUTES;
+    this.targetDefinitions = options.targetDefinitions ?? TARGETS;
     // A bad pattern fails here, at start-up, as `cdk deploy` would fail on AWS.
     for (const route of this.routes) validatePattern(route.pattern);
     this.targets = options.targets;
@@ -135,7 +139,9 @@ export class LocalBus {
 
   private async deliver(route: Route, handler: TargetHandler, envelope: BusEnvelope): Promise<void> {
     const firstAttemptAt = Date.now();
-    const maxAttempts = 1 + route.retry.maximumRetryAttempts;
+    // A handler that throws is retried like Lambda retries an asynchronous invocation.
+    const { retryAttempts, maxEventAgeSeconds } = this.targetDefinitions[route.target];
+    const maxAttempts = 1 + retryAttempts;
     for (let attempt = 1; ; attempt++) {
       // Like EventBridge's asynchronous Lambda invoke: the caller of PutEvents never waits for us.
       await new Promise((resolve) => setImmediate(resolve));
@@ -144,7 +150,7 @@ export class LocalBus {
         return;
       } catch (thrown) {
         const error = toError(thrown);
-        const tooOld = Date.now() - firstAttemptAt > route.retry.maximumEventAgeSeconds * 1000;
+        const tooOld = Date.now() - firstAttemptAt > maxEventAgeSeconds * 1000;
         if (attempt >= maxAttempts || tooOld || this.closed) {
           this.deadLetters.push({ route: route.name, envelope, error, attempts: attempt });
           this.logger.error(

@@ -6,7 +6,7 @@ import type { BusEnvelope, BusEvent, MessageReceived } from '../schemas/index.ts
 import { InvalidEventError, PublishError } from './errors.ts';
 import { LocalBus } from './local-bus.ts';
 import { batchEntries, createPublisher, entrySize, MAX_BYTES_PER_CALL } from './publish.ts';
-import type { Route } from './routing-table.ts';
+import { type Route, TARGETS } from './routing-table.ts';
 
 const message = (n: number, text = `hello ${n}`): BusEvent<'MessageReceived.v1'> => ({
   source: 'openclaw.web',
@@ -26,8 +26,7 @@ const catchAll: Route = {
   description: 'test',
   pattern: { 'detail-type': ['MessageReceived.v1'] },
   target: 'agent',
-  retry: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
-  deadLetterQueue: true,
+  delivery: { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 },
 };
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -149,7 +148,8 @@ describe('LocalBus delivery', () => {
   it('retries a failing target per the route policy, then keeps a dead letter', async () => {
     let calls = 0;
     const bus = new LocalBus({
-      routes: [{ ...catchAll, retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 60 } }],
+      routes: [catchAll],
+      targetDefinitions: { ...TARGETS, agent: { ...TARGETS.agent, retryAttempts: 2 } },
       targets: {
         agent: async () => {
           calls++;

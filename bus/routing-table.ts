@@ -10,11 +10,23 @@ import type { EventPattern } from './pattern-matcher.ts';
 /** Names of the handlers a route can target. CDK maps each to a Lambda function, local mode to a function. */
 export type TargetId = 'agent' | 'web-consumer';
 
-export interface RetryPolicy {
-  /** EventBridge retries a failed delivery this many times. @default 185 on AWS; we choose per route. */
+/**
+ * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
+ * target over asynchronously, so a handler that *throws* is not covered by this: see `TargetDefinition`.
+ */
+export interface DeliveryPolicy {
+  /** @default 185 on AWS; we choose per route. */
   maximumRetryAttempts: number;
   /** Events older than this are not retried any more. */
   maximumEventAgeSeconds: number;
+}
+
+/** How a target's handler is retried when it throws: Lambda's asynchronous-invocation settings. */
+export interface TargetDefinition {
+  description: string;
+  /** Lambda allows 0–2 retries of a failed asynchronous invocation. */
+  retryAttempts: 0 | 1 | 2;
+  maxEventAgeSeconds: number;
 }
 
 export interface Route {
@@ -23,10 +35,29 @@ export interface Route {
   description: string;
   pattern: EventPattern;
   target: TargetId;
-  retry: RetryPolicy;
-  /** Events that exhaust their retries go to the route's dead-letter queue, never nowhere. */
-  deadLetterQueue: true;
+  delivery: DeliveryPolicy;
 }
+
+/**
+ * Every target, with its retry settings. Events that exhaust either kind of retry land in the target's
+ * dead-letter queue (rule DLQ for delivery failures, Lambda on-failure destination for handler failures):
+ * never nowhere. The local bus emulates the handler retries; local delivery itself cannot fail.
+ */
+export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
+  agent: {
+    description: 'Runs one agent turn per MessageReceived.',
+    // The turn answers every failure it can itself; it throws only when its reply could not be
+    // published, and a retry then republishes the stored reply (no second LLM call).
+    retryAttempts: 2,
+    maxEventAgeSeconds: 900,
+  },
+  'web-consumer': {
+    description: 'Posts replies and status to the web chat.',
+    // A stale delta is worthless; a completed reply is worth a few minutes of retries.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 300,
+  },
+};
 
 const INGRESS_SOURCES = [
   EventSources.web,
@@ -42,9 +73,7 @@ export const ROUTES: readonly Route[] = [
     description: 'Every user message runs one agent turn.',
     pattern: { source: INGRESS_SOURCES, 'detail-type': ['MessageReceived.v1'] },
     target: 'agent',
-    // The turn itself handles LLM failures and tells the user; a retry covers a crashed runtime.
-    retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 900 },
-    deadLetterQueue: true,
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 900 },
   },
   {
     name: 'web-replies-to-web-consumer',
@@ -55,8 +84,6 @@ export const ROUTES: readonly Route[] = [
       detail: { replyTo: { channel: ['web'] } },
     },
     target: 'web-consumer',
-    // A stale delta is worthless; a completed reply is retried for a few minutes.
-    retry: { maximumRetryAttempts: 3, maximumEventAgeSeconds: 300 },
-    deadLetterQueue: true,
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 300 },
   },
 ];

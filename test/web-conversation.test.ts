@@ -127,6 +127,31 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     await socket.close();
   }, 120_000);
 
+  it('delivers the reply on the new connection when the socket drops mid-turn', async () => {
+    // Prepare
+    stack ??= await start();
+    const first = await connectTestSocket(stack.wsUrl);
+    first.send({
+      action: 'sendMessage',
+      conversationId: `${conversationId}-drop`,
+      clientMessageId: 'dropped-midway-1',
+      text: 'Still there?',
+    });
+    const ack = await first.waitFor(isType('ack', (f) => f.clientMessageId === 'dropped-midway-1'));
+
+    // Act: the network drops before the reply; the chat reconnects
+    first.socket.terminate();
+    const second = await connectTestSocket(stack.wsUrl);
+
+    // Assess
+    const completed = await second.waitFor(
+      isType('completed', (f) => f.inReplyTo === ack.messageId),
+      90_000,
+    );
+    expect(completed.status).toBe('ok');
+    await second.close();
+  }, 120_000);
+
   it('refuses WebSocket connections from other sites and other host names', async () => {
     stack ??= await start();
     const port = new URL(stack.url).port;
