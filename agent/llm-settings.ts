@@ -14,6 +14,16 @@ export const LLM_ENV_HELP = [
  * configured (the agent then answers with an explanation instead of failing silently).
  */
 export function defaultLlmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): LlmSettings | undefined {
+  if (env.OPENCLAW_LLM_PROVIDER) {
+    // A full specification, as the CDK stack sets it from deploy.config.json (the key stays in SSM).
+    return LlmSettingsSchema.parse({
+      provider: env.OPENCLAW_LLM_PROVIDER,
+      api: env.OPENCLAW_LLM_API || 'openai-completions',
+      model: env.OPENCLAW_LLM_MODEL || 'default',
+      baseUrl: env.OPENCLAW_LLM_BASE_URL || undefined,
+      apiKeyRef: env.OPENCLAW_LLM_API_KEY_REF || undefined,
+    });
+  }
   if (env.OPENCLAW_LLM_BASE_URL) {
     return LlmSettingsSchema.parse({
       provider: 'custom',
