@@ -53,7 +53,9 @@ export class AuthStack extends Stack {
     }
     this.client = this.userPool.addClient('WebClient', {
       generateSecret: false,
-      authFlows: { userSrp: true },
+      // SRP for browsers; the admin flow (IAM credentials required) lets an operator fetch a token
+      // from the CLI, e.g. to try the chat before the sign-in form of the web component exists.
+      authFlows: { userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
