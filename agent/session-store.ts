@@ -76,7 +76,12 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET or pass { bucket }');
   const prefix = options.prefix ?? 'sessions/';
   const client =
-    options.client ?? new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+    options.client ??
+    new S3Client({
+      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+      // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 30_000 },
+    });
   const keyFor = (userId: string) => `${prefix}${encodeURIComponent(userId)}/openclaw-state.tar.gz`;
 
   async function freshDir(userDir: string, previous: StatePointer | undefined): Promise<string> {

@@ -102,7 +102,10 @@ export function createPublisher(options: PublisherOptions = {}): Publisher {
   if (!eventBusName) {
     throw new Error('No event bus: set EVENT_BUS_NAME or pass { eventBusName } to createPublisher()');
   }
-  const client = options.client ?? new EventBridgeClient({});
+  // A hung PutEvents must not eat a Lambda's remaining time: fail fast and let the retry loop decide.
+  const client =
+    options.client ??
+    new EventBridgeClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
   const maxAttempts = options.maxAttempts ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 50;
 

@@ -140,9 +140,10 @@ export function createStorage(options: StorageOptions = {}): Storage {
   if (!tableName) throw new Error('No table: set TABLE_NAME or pass { tableName } to createStorage()');
   const documentClient =
     options.documentClient ??
-    DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    DynamoDBDocumentClient.from(
+      new DynamoDBClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
   const table = createTable(documentClient, tableName);
   return { table, ...createEntities(table) };
 }

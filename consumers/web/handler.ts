@@ -129,7 +129,10 @@ let defaultConsumer: ReturnType<typeof createWebConsumer> | undefined;
 export async function handler(envelope: BusEnvelope): Promise<void> {
   defaultConsumer ??= createWebConsumer({
     storage: createStorage(),
-    connections: new ApiGatewayManagementApiClient({ endpoint: process.env.WEB_SOCKET_CALLBACK_URL }),
+    connections: new ApiGatewayManagementApiClient({
+      endpoint: process.env.WEB_SOCKET_CALLBACK_URL,
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    }),
     logger: new Logger({ serviceName: 'web-consumer' }),
   });
   await defaultConsumer(envelope);
