@@ -10,8 +10,12 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** Options of {@link ChatConnection}. */
 export interface ChatConnectionOptions {
-  /** Called at each (re)connect, so an attribute change takes effect on the next attempt. */
-  url: () => string | undefined;
+  /**
+   * Called at each (re)connect, so an attribute change or a fresh sign-in token takes effect on the next
+   * attempt. It may be async (e.g. to fetch a token); a rejection or throw counts as a failed attempt and
+   * is retried with backoff. A resolution that arrives after a disconnect or a newer attempt is ignored.
+   */
+  url: () => string | undefined | Promise<string | undefined>;
   /** Every well-formed server frame, after the connection has updated its outbox. */
   onFrame: (frame: ServerFrame) => void;
   /** Each state change; the host is also asked to re-render. */
@@ -69,6 +73,8 @@ export class ChatConnection implements ReactiveController {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #wanted = false;
   #url: string | undefined;
+  /** Bumped by every teardown, so an async `url()` resolving after it cannot open a second socket. */
+  #generation = 0;
   /** Unacknowledged messages by clientMessageId, in the order they were written. */
   #outbox = new Map<string, SendMessageFrame>();
 
@@ -83,7 +89,7 @@ export class ChatConnection implements ReactiveController {
     return this.#state;
   }
 
-  /** The URL of the current or last connection attempt. */
+  /** The URL of the current or last connection attempt; undefined while an async `url()` is pending. */
   get url(): string | undefined {
     return this.#url;
   }
@@ -134,9 +140,34 @@ export class ChatConnection implements ReactiveController {
   }
 
   #open(): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-    const url = this.#opts.url();
+    this.#teardown();
+    const generation = this.#generation;
+    let url: string | undefined | Promise<string | undefined>;
+    try {
+      url = this.#opts.url();
+    } catch {
+      this.#url = undefined;
+      this.#scheduleRetry();
+      return;
+    }
+    if (typeof url !== 'object') {
+      this.#connect(url);
+      return;
+    }
+    this.#url = undefined;
+    this.#setState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    const current = () => this.#wanted && generation === this.#generation;
+    url.then(
+      (resolved) => {
+        if (current()) this.#connect(resolved);
+      },
+      () => {
+        if (current()) this.#scheduleRetry();
+      },
+    );
+  }
+
+  #connect(url: string | undefined): void {
     this.#url = url;
     if (!url) {
       this.#setState('closed');
@@ -194,6 +225,7 @@ export class ChatConnection implements ReactiveController {
   }
 
   #teardown(): void {
+    this.#generation += 1;
     clearTimeout(this.#retryTimer);
     clearInterval(this.#pingTimer);
     this.#retryTimer = undefined;
@@ -230,4 +262,23 @@ export function resolveEndpoint(
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   return url.protocol === 'ws:' || url.protocol === 'wss:' ? url.href : undefined;
+}
+
+/** Same as `TOKEN_QUERY_PARAMETER` in producers/web/authorizer.ts (re-declared; the test asserts they agree). */
+export const TOKEN_QUERY_PARAMETER = 'token';
+
+/**
+ * `url` with `token=<token>` in its query string, as the AWS `$connect` authorizer reads it (browsers
+ * cannot set headers on a WebSocket). Other parameters are kept byte for byte; an existing `token` is replaced.
+ * @example withToken('wss://api.example.com/prod?x=1', 'a.b.c') // 'wss://api.example.com/prod?x=1&token=a.b.c'
+ */
+export function withToken(url: string, token: string): string {
+  const parsed = new URL(url);
+  const params = parsed.search
+    .slice(1)
+    .split('&')
+    .filter((p) => p !== '' && p.split('=', 1)[0] !== TOKEN_QUERY_PARAMETER);
+  params.push(`${TOKEN_QUERY_PARAMETER}=${encodeURIComponent(token)}`);
+  parsed.search = `?${params.join('&')}`;
+  return parsed.href;
 }

@@ -77,4 +77,15 @@ describe('renderChatPage', () => {
     expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;">');
     expect(page.match(/<script type="module"/g)).toHaveLength(1);
   });
+
+  it('adds the fragment-token script before the bundle only when asked', () => {
+    const plain = renderChatPage({ scriptUrl: '/openclaw-chat.js' });
+    const signIn = renderChatPage({ scriptUrl: '/openclaw-chat.js', tokenFromFragment: true });
+
+    expect(plain).not.toContain('location.hash');
+    expect(signIn.match(/<script type="module"/g)).toHaveLength(2);
+    expect(signIn.indexOf('location.hash')).toBeLessThan(signIn.indexOf('src="/openclaw-chat.js"'));
+    expect(signIn).toContain('history.replaceState');
+    expect(signIn).not.toMatch(/localStorage|sessionStorage/);
+  });
 });

@@ -17,6 +17,8 @@ import { renderChatPage } from './page.ts';
  */
 class FakeChatServer {
   readonly received: SendMessageFrame[] = [];
+  /** The request URL (path and query) of every upgrade request, accepted or not. */
+  readonly upgrades: string[] = [];
   accepting = true;
   #sockets = new Set<WebSocket>();
   #wss = new WebSocketServer({ noServer: true });
@@ -24,7 +26,8 @@ class FakeChatServer {
 
   attach(server: Server): void {
     server.on('upgrade', (req, socket, head) => {
-      if (!this.accepting || req.url !== '/ws') {
+      this.upgrades.push(req.url ?? '');
+      if (!this.accepting || new URL(req.url ?? '', 'http://x').pathname !== '/ws') {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
         return;
       }
@@ -102,17 +105,25 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
   let browser: Browser;
   let page: Page;
   let baseUrl: string;
+  let servedPage: 'plain' | 'tokenFromFragment' = 'plain';
 
   beforeAll(async () => {
     outdir = await mkdtemp(join(tmpdir(), 'openclaw-web-'));
     const { file } = await buildWebComponents({ outdir });
     const bundle = await readFile(file);
-    const html = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'Test chat' });
+    const pages = {
+      plain: renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'Test chat' }),
+      tokenFromFragment: renderChatPage({
+        scriptUrl: '/openclaw-chat.js',
+        title: 'Test chat',
+        tokenFromFragment: true,
+      }),
+    };
     server = createServer((req, res) => {
       if (req.url === '/openclaw-chat.js') {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
       } else if (req.url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pages[servedPage]);
       } else {
         res.writeHead(404).end();
       }
@@ -134,6 +145,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
   beforeEach(async () => {
     fake.accepting = true;
     fake.received.length = 0;
+    servedPage = 'plain';
     page = await browser.newPage();
     await page.addInitScript(() => {
       const seen: { type: string; detail: unknown }[] = [];
@@ -266,5 +278,88 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     await until(() => page.locator('li.user [part="message-note"]').count()).toBe(0);
     await sleep(200);
     expect(fake.received.map((f) => f.text)).toEqual(['before the drop', 'sent while offline']);
+  });
+
+  it('connects with the token from getToken and asks for a fresh one on every reconnect', async () => {
+    // Prepare
+    fake.upgrades.length = 0;
+    const state = () => page.locator('[part="connection"]').getAttribute('data-state');
+
+    // Act
+    await page.evaluate(() => {
+      const chat = document.querySelector('openclaw-chat')!;
+      Object.assign(window, { tokenCalls: 0 });
+      chat.getToken = () => {
+        (window as unknown as { tokenCalls: number }).tokenCalls += 1;
+        return 'abc.def.ghi';
+      };
+      chat.reconnect();
+    });
+    await until(async () => fake.upgrades.length).toBe(1);
+    await until(state).toBe('open');
+    fake.dropAll();
+    await until(state).toBe('reconnecting');
+    await until(state, 10_000).toBe('open');
+
+    // Assess
+    const tokenCalls = () => page.evaluate(() => (window as unknown as { tokenCalls: number }).tokenCalls);
+    expect(fake.upgrades).toEqual(['/ws?token=abc.def.ghi', '/ws?token=abc.def.ghi']);
+    expect(await tokenCalls()).toBe(2);
+    await page.getByRole('textbox', { name: 'Message' }).fill('with a token');
+    await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: with a token');
+  });
+
+  it('shows an error while getToken fails and connects once it gives a token', async () => {
+    // Prepare
+    fake.upgrades.length = 0;
+    const state = () => page.locator('[part="connection"]').getAttribute('data-state');
+
+    // Act: the first call rejects, the second (the backoff retry) resolves.
+    await page.evaluate(() => {
+      const chat = document.querySelector('openclaw-chat')!;
+      let calls = 0;
+      chat.getToken = async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('signed out');
+        return 'x.y.z';
+      };
+      chat.reconnect();
+    });
+
+    // Assess
+    await until(() => text(page.locator('[part="error"]'))).toBe('Could not get a sign-in token. Retrying…');
+    await until(state, 10_000).toBe('open');
+    expect(fake.upgrades).toEqual(['/ws?token=x.y.z']);
+    await until(() => text(page.locator('[part="error"]'))).toBe('');
+    const seen = (await page.evaluate(() => (window as unknown as { seen: unknown[] }).seen)) as {
+      type: string;
+      detail: { code: string };
+    }[];
+    expect(seen.map((e) => [e.type, e.detail.code])).toEqual([['openclaw-error', 'TOKEN_UNAVAILABLE']]);
+  });
+
+  it('takes #token= from the page URL, connects with it the first time and clears the fragment', async () => {
+    // Prepare
+    servedPage = 'tokenFromFragment';
+    fake.upgrades.length = 0;
+    const signedIn = await browser.newPage();
+
+    try {
+      // Act
+      await signedIn.goto(`${baseUrl}#token=t1.t2.t3`);
+
+      // Assess
+      await until(() => signedIn.locator('[part="connection"]').getAttribute('data-state')).toBe('open');
+      expect(fake.upgrades).toEqual(['/ws?token=t1.t2.t3']);
+      expect(await signedIn.evaluate(() => location.hash)).toBe('');
+      expect(signedIn.url()).toBe(baseUrl);
+      const stored = await signedIn.evaluate(() =>
+        JSON.stringify([{ ...localStorage }, { ...sessionStorage }]),
+      );
+      expect(stored).not.toContain('t1.t2.t3');
+    } finally {
+      await signedIn.close();
+    }
   });
 });

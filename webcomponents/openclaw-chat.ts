@@ -9,6 +9,7 @@ import {
   MAX_TEXT_CHARS,
   MAX_WEB_SOCKET_FRAME_BYTES,
   resolveEndpoint,
+  withToken,
 } from './chat-connection.ts';
 import {
   addUserMessage,
@@ -27,6 +28,18 @@ const CONNECTION_LABELS: Record<ConnectionState, string> = {
   reconnecting: 'Reconnecting…',
   closed: 'Offline',
 };
+
+/**
+ * Returns the sign-in token (a Cognito id token on AWS) to put in the connect URL, or undefined to
+ * connect without one. Called before every connect and reconnect, so it can hand out a refreshed token.
+ */
+export type TokenGetter = () => string | undefined | Promise<string | undefined>;
+
+const TOKEN_ERROR = {
+  type: 'error',
+  code: 'TOKEN_UNAVAILABLE',
+  message: 'Could not get a sign-in token. Retrying…',
+} as const satisfies ServerFrame;
 
 /** `detail` of `openclaw-message-sent`. */
 export interface MessageSentDetail {
@@ -50,7 +63,7 @@ export interface ReplyCompletedDetail {
  * `<openclaw-chat>`: a chat with your OpenClaw agent over the project's WebSocket protocol.
  *
  * Attributes: `endpoint` (WebSocket URL; default `ws(s)://<page host>/ws`), `title`, `conversation-id`
- * (default: generated once and kept in localStorage).
+ * (default: generated once and kept in localStorage). Property `getToken`: the sign-in token getter.
  * Events (bubbling, composed): `openclaw-connection-change`, `openclaw-message-sent`,
  * `openclaw-message-acked`, `openclaw-status`, `openclaw-reply-delta`, `openclaw-reply-completed`,
  * `openclaw-error`.
@@ -82,6 +95,9 @@ export class OpenclawChat extends LitElement {
   declare private announcement: string;
 
   #connection: ChatConnection;
+  #getToken: TokenGetter | undefined;
+  /** The endpoint (without token) of the latest connection attempt, to tell whether `endpoint` changed. */
+  #attemptedEndpoint: string | undefined;
   #generatedConversationId: string | undefined;
   /** Sending is offered once the endpoint has answered; after that, messages typed offline are queued. */
   #hasConnected = false;
@@ -93,14 +109,38 @@ export class OpenclawChat extends LitElement {
     this.statusText = '';
     this.errorText = '';
     this.announcement = '';
+    // A page script may have set `getToken` before this element was defined (upgraded); that own
+    // property would shadow the accessor, so move it behind it before the first connect.
+    if (Object.hasOwn(this, 'getToken')) {
+      const getter = this.getToken;
+      Reflect.deleteProperty(this, 'getToken');
+      this.getToken = getter;
+    }
     this.#connection = new ChatConnection(this, {
-      url: () => resolveEndpoint(this.endpoint, location),
+      url: () => this.#connectUrl(),
       onFrame: (frame) => this.#onFrame(frame),
       onStateChange: (state) => {
-        if (state === 'open') this.#hasConnected = true;
+        if (state === 'open') {
+          this.#hasConnected = true;
+          if (this.errorText === TOKEN_ERROR.message) this.errorText = '';
+        }
         this.#emit('openclaw-connection-change', { state });
       },
     });
+  }
+
+  /**
+   * Sign-in token getter, called before every connect and reconnect; a returned token goes into the
+   * connect URL as `?token=` (what the AWS `$connect` authorizer reads). Unset: connect without a token
+   * (local mode). A throw or rejection counts as a failed attempt (retried with backoff) and shows
+   * "Could not get a sign-in token". Set it before the element connects, or call {@link reconnect} after.
+   */
+  get getToken(): TokenGetter | undefined {
+    return this.#getToken;
+  }
+
+  set getToken(getter: TokenGetter | undefined) {
+    this.#getToken = getter;
   }
 
   /** The connection's current state, as shown by the indicator. */
@@ -148,6 +188,11 @@ export class OpenclawChat extends LitElement {
     return frame.clientMessageId;
   }
 
+  /** Drops the connection and connects again now (asking `getToken` afresh), e.g. after signing in. */
+  reconnect(): void {
+    this.#connection.reconnect();
+  }
+
   protected override willUpdate(changed: PropertyValues): void {
     if (!changed.has('endpoint')) return;
     const url = resolveEndpoint(this.endpoint, location);
@@ -158,7 +203,7 @@ export class OpenclawChat extends LitElement {
       );
       this.errorText = 'The chat is not configured correctly (bad endpoint).';
     }
-    if (url !== this.#connection.url && this.isConnected) {
+    if (url !== this.#attemptedEndpoint && this.isConnected) {
       this.#hasConnected = false;
       this.#connection.reconnect();
     }
@@ -206,6 +251,28 @@ export class OpenclawChat extends LitElement {
         <button part="send" type="submit" ?disabled=${!canSend}>Send</button>
       </form>
     `;
+  }
+
+  /** The connect URL: the endpoint, plus `?token=` when `getToken` gives one. */
+  #connectUrl(): string | undefined | Promise<string | undefined> {
+    const endpoint = resolveEndpoint(this.endpoint, location);
+    this.#attemptedEndpoint = endpoint;
+    const getToken = this.#getToken;
+    if (!endpoint || !getToken) return endpoint;
+    return this.#tokenUrl(endpoint, getToken);
+  }
+
+  async #tokenUrl(endpoint: string, getToken: TokenGetter): Promise<string> {
+    let token: string | undefined;
+    try {
+      token = await getToken();
+    } catch (error) {
+      console.warn('[openclaw-chat] token-unavailable: getToken failed; retrying.', error);
+      this.errorText = TOKEN_ERROR.message;
+      this.#emit('openclaw-error', TOKEN_ERROR);
+      throw error;
+    }
+    return token ? withToken(endpoint, token) : endpoint;
   }
 
   #renderMessage(m: ChatMessage, state: ConnectionState): TemplateResult {
