@@ -163,7 +163,9 @@ describe('embedded OpenClaw turn', () => {
       stopReason: 'timeout',
       settled: true,
     });
-    expect(elapsed).toBeLessThan(5_000);
+    // timeoutMs, plus at most the settle wait, plus slack for a loaded 2-core machine: far below the
+    // 73-93 s OpenClaw spends retrying on its own.
+    expect(elapsed).toBeLessThan(3_000 + 3_000 + 2_000);
   }, 30_000);
 
   it('does not start a turn whose signal has already fired', async () => {

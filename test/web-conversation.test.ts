@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm, userTexts } from './fixtures/fake-llm.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
@@ -45,6 +45,11 @@ describe('a web conversation through the local stack (npm start) with a real Ope
   beforeAll(async () => {
     llm = await startFakeLlm({ chunkDelayMs: 30 });
     dataDir = await mkdtemp(join(tmpdir(), 'openclaw-it-'));
+  });
+
+  afterEach((context) => {
+    // A failed end-to-end test is only debuggable with what the stack printed.
+    if (context.task.result?.state === 'fail') console.log(stack?.output().slice(-8000));
   });
 
   afterAll(async () => {

@@ -5,6 +5,12 @@
 import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../agent/llm-settings.ts';
 import { startLocalStack } from './stack.ts';
 
+// A stray rejection deep in a dependency must not take the whole local system down mid-turn; it is
+// logged loudly instead (Lambda isolates each invocation; one process here serves everything).
+process.on('unhandledRejection', (reason) => {
+  console.error('[local] unhandled promise rejection:', reason);
+});
+
 const llm = defaultLlmSettingsFromEnv();
 const stack = await startLocalStack({
   port: Number(process.env.PORT ?? 8787),
