@@ -94,6 +94,8 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       'AWS::SecretsManager::Secret',
       'AWS::EC2::Instance',
       'AWS::RDS::DBInstance',
+      'AWS::EC2::VPCEndpoint',
+      'AWS::EC2::EIP',
     ])('has no %s in any stack', (type) => {
       for (const template of all()) template.resourceCountIs(type, 0);
     });
@@ -252,14 +254,48 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
   });
 
   describe('the agent', () => {
-    it('runs as an ARM64 container image on Lambda with memory, timeout and a concurrency cap', () => {
+    it('runs as an ARM64 container image on Lambda with memory, /tmp space and timeout', () => {
       templates.main.hasResourceProperties('AWS::Lambda::Function', {
         PackageType: 'Image',
         Architectures: ['arm64'],
         MemorySize: 3008,
         Timeout: 300,
-        ReservedConcurrentExecutions: 5,
+        EphemeralStorage: { Size: 2048 },
+        // Off by default: new accounts (quota 10) cannot reserve; deploy-env.test.ts sets a cap.
+        ReservedConcurrentExecutions: Match.absent(),
       });
+    });
+
+    it('may read and write only session state in S3, and list only that prefix', () => {
+      templates.main.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['s3:GetObject', 's3:PutObject'],
+              Resource: Match.objectLike({ 'Fn::Join': Match.anyValue() }),
+            }),
+            Match.objectLike({
+              Action: 's3:ListBucket',
+              Condition: { StringLike: { 's3:prefix': ['sessions/*'] } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('lets each publisher put events only under its own source', () => {
+      for (const source of ['openclaw.web', 'openclaw.agent', 'openclaw.scheduler']) {
+        templates.main.hasResourceProperties('AWS::IAM::Policy', {
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Action: 'events:PutEvents',
+                Condition: { StringEquals: { 'events:source': source } },
+              }),
+            ]),
+          },
+        });
+      }
     });
 
     it('keeps secrets out of the templates: only the SSM path is passed, read at run time', () => {

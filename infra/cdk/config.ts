@@ -11,7 +11,10 @@ export const DeploymentConfigSchema = z.object({
   /** Prefix of every stack and resource name; lets two deployments share an account. */
   stage: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{1,20}$/)
+    .regex(
+      /^[a-z][a-z0-9-]{1,18}$/,
+      'lower-case letters, digits and dashes, at most 19 characters (S3 bucket names)',
+    )
     .default('prod'),
   /** @default the CLI's region (CDK_DEFAULT_REGION) */
   region: z.string().optional(),
@@ -45,8 +48,11 @@ export const DeploymentConfigSchema = z.object({
       memoryMb: z.number().int().min(1024).max(10240).default(3008),
       /** Seconds. The turn's abort fires 8 s before this so the state is saved and the user told. */
       timeoutSeconds: z.number().int().min(60).max(900).default(300),
-      /** Caps concurrent agent Lambdas (a runaway-cost guard). null: no reservation (new accounts with a 10-concurrency quota cannot reserve). */
-      reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(5),
+      /**
+       * Caps concurrent agent Lambdas, a runaway-cost guard; 5 is a good value. Off by default because an
+       * account whose concurrency quota is 10 (new accounts) cannot reserve any and the deploy would fail.
+       */
+      reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(null),
       fargateCpu: z.union([z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024),
       fargateMemoryMb: z.number().int().min(1024).max(30720).default(2048),
     })
@@ -57,7 +63,7 @@ export const DeploymentConfigSchema = z.object({
       selfSignUp: z.boolean().default(false),
       /** Cognito hosted-UI domain prefix (globally unique); omit to use the SRP flow only. */
       hostedUiDomainPrefix: z.string().optional(),
-      /** Where the hosted UI may redirect after sign-in, besides the CloudFront site. */
+      /** Where the hosted UI may redirect after sign-in (add the CloudFront site's URL after the first deploy). */
       callbackUrls: z.array(z.url()).default([]),
     })
     .prefault({}),

@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { AppStack } from './stacks/app-stack.ts';
 import type { AuthStack } from './stacks/auth-stack.ts';
@@ -42,8 +42,10 @@ export function acknowledgeNagFindings(stacks: {
   stage: string;
 }): void {
   const { data, auth, main, web, stage } = stacks;
-  const region = '<AWS::Region>';
-  const account = '<AWS::AccountId>';
+  // cdk-nag writes the stack's region and account literally when the stack has an environment (the
+  // CDK CLI always gives it one), and as pseudo parameters when it does not.
+  const region = Token.isUnresolved(main.region) ? '<AWS::Region>' : main.region;
+  const account = Token.isUnresolved(main.account) ? '<AWS::AccountId>' : main.account;
 
   acknowledge(data, [
     {
@@ -96,7 +98,8 @@ export function acknowledgeNagFindings(stacks: {
       reason: 'The agent reads only the SecureStrings under this deployment’s own secrets path.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::openclaw-${stage}-state-${account}-${region}/sessions/*]`,
+      // Built from the AWS::AccountId/AWS::Region pseudo parameters in every stack (data-stack.ts).
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::openclaw-${stage}-state-<AWS::AccountId>-<AWS::Region>/sessions/*]`,
       reason:
         'The agent reads and writes only session state (sessions/, one object per user, not known in advance).',
     },
@@ -106,6 +109,39 @@ export function acknowledgeNagFindings(stacks: {
         'PostToConnection on any connection of this API’s one stage: connection ids are not known in advance.',
     },
   ]);
+
+  for (const stage of [main.webSocketApi.stage, main.httpApi.node.findChild('Stage')]) {
+    acknowledge(stage, [
+      {
+        id: 'AwsSolutions-APIG1',
+        reason:
+          'API access logs cost per request; every handler logs each request (Powertools, structured, no message text).',
+      },
+    ]);
+  }
+  acknowledge(main.webSocketApi.api, [
+    {
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'API Gateway WebSocket APIs authorize only $connect (JWT authorizer); the other routes run on that authorized connection.',
+    },
+  ]);
+  acknowledge(main.agentRuntime.cluster, [
+    {
+      id: 'AwsSolutions-ECS4',
+      reason:
+        'Container Insights bills per task metric; agent tasks are short-lived and log through CloudWatch Logs.',
+    },
+  ]);
+  for (const queue of Object.values(main.eventRouting.deadLetterQueues)) {
+    acknowledge(queue, [
+      {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'This queue is a dead-letter queue: the rule DLQ and the Lambda on-failure destination of one target.',
+      },
+    ]);
+  }
 
   acknowledge(web, [
     {
@@ -142,7 +178,7 @@ export function acknowledgeNagFindings(stacks: {
       })),
       { id: 'AwsSolutions-IAM5[Resource::*]', reason },
       {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${account}-${region}/*]`,
         reason,
       },
       { id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(web.node.findChild('Site'))}.Arn>/*]`, reason },

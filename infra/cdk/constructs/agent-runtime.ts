@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import { FlowLogDestination, FlowLogTrafficType, SecurityGroup, SubnetType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Cluster } from 'aws-cdk-lib/aws-ecs';
@@ -40,6 +40,8 @@ export class AgentRuntime extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: agent.memoryMb,
       timeout: Duration.seconds(agent.timeoutSeconds),
+      // Users' unpacked state, archives, SQLite scratch and OpenClaw's log share /tmp (512 MB by default).
+      ephemeralStorageSize: Size.gibibytes(2),
       ...(agent.reservedConcurrency !== null
         ? { reservedConcurrentExecutions: agent.reservedConcurrency }
         : {}),

@@ -31,9 +31,11 @@ export class EventRouting extends Construct {
     this.bus = new EventBus(this, 'Bus');
     new Archive(this, 'Archive', {
       sourceEventBus: this.bus,
-      eventPattern: { account: [this.bus.env.account] },
+      // Only what can usefully be replayed: incoming messages. Replies (full text, deltas) go to
+      // connections that no longer exist, and keeping them would keep message text for no reason.
+      eventPattern: { detailType: ['MessageReceived.v1'] },
       retention: Duration.days(props.archiveRetentionDays),
-      description: 'Every event on the bus, for replay after a fix.',
+      description: 'Incoming messages, for replay after a fix.',
     });
 
     const queues = {} as Record<TargetId, Queue>;

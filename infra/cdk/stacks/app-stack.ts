@@ -8,6 +8,7 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { EventSources } from '../../../schemas/events.ts';
 import { type DeploymentConfig, secretsPrefix } from '../config.ts';
 import { AgentRuntime } from '../constructs/agent-runtime.ts';
 import { EventRouting } from '../constructs/event-routing.ts';
@@ -30,6 +31,9 @@ export interface AppStackProps extends StackProps {
 export class AppStack extends Stack {
   readonly webSocketUrl: string;
   readonly webSocketApi: WebSocketChatApi;
+  readonly httpApi: ChannelHttpApi;
+  readonly agentRuntime: AgentRuntime;
+  readonly eventRouting: EventRouting;
   readonly httpApiUrl: string;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
@@ -67,8 +71,15 @@ export class AppStack extends Stack {
       description: 'Posts replies and status to the web chat connections.',
       environment: { ...common, POWERTOOLS_SERVICE_NAME: 'web-consumer' },
     });
-    table.grantReadWriteData(webProducer);
-    table.grantReadWriteData(webConsumer);
+    // Only the item operations each handler performs (no Scan, no batch, no streams).
+    table.grant(
+      webProducer,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    table.grant(webConsumer, 'dynamodb:Query', 'dynamodb:DeleteItem');
 
     const webSocket = new WebSocketChatApi(this, 'WebSocket', {
       producer: webProducer,
@@ -94,12 +105,27 @@ export class AppStack extends Stack {
         ...(config.llm.apiKeyRef ? { OPENCLAW_LLM_API_KEY_REF: config.llm.apiKeyRef } : {}),
       },
     });
-    table.grantReadWriteData(runtime.lambda);
+    table.grant(
+      runtime.lambda,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     // Only the session-state prefix: skills and backups are for other roles.
     runtime.lambda.addToRolePolicy(
       new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+        actions: ['s3:GetObject', 's3:PutObject'],
         resources: [`${stateBucketArn}/sessions/*`],
+      }),
+    );
+    // Without ListBucket, S3 answers a GET of a missing key with 403 instead of 404, and a new user's
+    // first turn could not tell "nothing saved yet" from "not allowed".
+    runtime.lambda.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [stateBucketArn],
+        conditions: { StringLike: { 's3:prefix': ['sessions/*'] } },
       }),
     );
     runtime.lambda.addToRolePolicy(
@@ -117,8 +143,20 @@ export class AppStack extends Stack {
       archiveRetentionDays: config.archiveRetentionDays,
       alarmAction: new SnsAction(alarmTopic),
     });
-    for (const publisher of [webProducer, runtime.lambda]) {
-      routing.bus.grantPutEventsTo(publisher);
+    // Each publisher may put events only with its own source: a compromised web producer cannot pose
+    // as the agent and send replies to other users' connections.
+    const publishers: [NodeHandler | typeof runtime.lambda, string][] = [
+      [webProducer, EventSources.web],
+      [runtime.lambda, EventSources.agent],
+    ];
+    for (const [publisher, source] of publishers) {
+      publisher.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [routing.bus.eventBusArn],
+          conditions: { StringEquals: { 'events:source': source } },
+        }),
+      );
       publisher.addEnvironment('EVENT_BUS_NAME', routing.bus.eventBusName);
     }
 
@@ -128,7 +166,7 @@ export class AppStack extends Stack {
       description: 'GET /v1/me: the signed-in user and their settings.',
       environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-me' },
     });
-    table.grantReadData(me);
+    table.grant(me, 'dynamodb:GetItem');
     const http = new ChannelHttpApi(this, 'Http', {
       userPool: props.userPool,
       client: props.client,
@@ -149,10 +187,14 @@ export class AppStack extends Stack {
         effect: Effect.ALLOW,
         actions: ['events:PutEvents'],
         resources: [routing.bus.eventBusArn],
+        conditions: { StringEquals: { 'events:source': EventSources.scheduler } },
       }),
     );
 
     this.webSocketApi = webSocket;
+    this.httpApi = http;
+    this.agentRuntime = runtime;
+    this.eventRouting = routing;
     this.webSocketUrl = webSocket.stage.url;
     this.httpApiUrl = http.api.apiEndpoint;
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl });

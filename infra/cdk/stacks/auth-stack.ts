@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AccountRecovery,
   FeaturePlan,
@@ -68,7 +68,9 @@ export class AuthStack extends Stack {
               callbackUrls: auth.callbackUrls.length > 0 ? auth.callbackUrls : ['http://localhost:8787/'],
             },
           }
-        : { oAuth: { flows: { authorizationCodeGrant: false, implicitCodeGrant: false } } }),
+        : { disableOAuth: true }),
     });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { value: this.client.userPoolClientId });
   }
 }
