@@ -162,7 +162,9 @@ export function openClawSessionKey(sessionKey: string): string {
 function prepareProcessEnv(): void {
   process.env.SQLITE_TMPDIR ??= tmpdir();
   process.env.TMPDIR ??= tmpdir();
-  process.env.OPENCLAW_STATE_DIR ??= join(tmpdir(), 'serverless-openclaw-idle-state');
+  // Per process: two runtimes on one machine (local mode and tests, several Lambda sandboxes never
+  // share /tmp) must not contend for the SQLite files OpenClaw opens at import time.
+  process.env.OPENCLAW_STATE_DIR ??= join(tmpdir(), `serverless-openclaw-idle-state-${process.pid}`);
 }
 
 /** Applies a turn's environment. Values stay set after the turn: OpenClaw may read them in post-turn work. */
