@@ -122,7 +122,52 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ messageId }) => ({ pk: `TURN#${messageId}`, sk: 'TURN' }),
   });
 
+  /**
+   * The user's Fargate task lifecycle (idle -> starting -> running -> stopping -> idle; starting -> idle
+   * on failure). Its own item, separate from the session lock. `version` increments on every change so
+   * each transition is a conditional write on the state it came from.
+   */
+  const TaskStateEntity = new Entity({
+    name: 'TaskState',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      status: string().enum('idle', 'starting', 'running', 'stopping'),
+      /** ECS task ARN, or `local:<pid>` in local mode. */
+      taskId: string().optional(),
+      /** Epoch ms of the last transition. */
+      changedAt: number(),
+      /** Epoch ms of the last message the task took; the watchdog's idle clock. */
+      lastActivityAt: number().optional(),
+      version: number(),
+    }),
+    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'TASK' }),
+  });
+
+  /**
+   * Messages waiting for the user's Fargate task, in arrival order (`seq` sorts them: receivedAt and
+   * message id). Written by the runtime selector, removed by the task once answered.
+   */
+  const PendingMessageEntity = new Entity({
+    name: 'PendingMessage',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      seq: string().key(),
+      /** JSON of the MessageReceived detail. */
+      message: string(),
+      /** How many times a task took it without answering (a crash mid-turn); retried once. */
+      attempts: number(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId, seq }) => ({ pk: `USER#${userId}`, sk: `PENDING#${seq}` }),
+  });
+
   return {
+    TaskStateEntity,
+    PendingMessageEntity,
     ConnectionEntity,
     UserConnectionEntity,
     SessionLockEntity,
