@@ -1,0 +1,121 @@
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { $add, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
+import { MessageReceivedSchema } from '../../schemas/index.ts';
+import { epochSeconds, type Storage } from '../../schemas/table.ts';
+import type { MessageReceived } from '../../schemas/types.ts';
+
+/** A message waiting for the user's Fargate task. */
+export interface PendingMessage {
+  /** Its place in the user's queue: `<receivedAt as UTC ISO>#<messageId>`. */
+  seq: string;
+  message: MessageReceived;
+  /** How many times a task took it without answering. */
+  attempts: number;
+}
+
+export interface PendingMessagesOptions {
+  /** @default Date.now */
+  now?: () => number;
+  /** How long an unanswered message waits before it is dropped from the queue. @default 3600 (1 hour) */
+  ttlSeconds?: number;
+}
+
+const SEQ_PREFIX = 'PENDING#';
+
+const isConditionalCheckFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/**
+ * The queue position of a message. `receivedAt` may carry any offset and any number of fraction digits;
+ * normalising it to `toISOString()` (fixed width, UTC) makes string order equal time order, and the
+ * message id breaks ties between messages of the same millisecond.
+ */
+export function pendingSeq(message: MessageReceived): string {
+  return `${new Date(message.receivedAt).toISOString()}#${message.messageId}`;
+}
+
+/**
+ * Per-user queue of messages waiting for a Fargate task, in DynamoDB: one item per message under the
+ * user's partition, sorted by arrival. The runtime selector enqueues while a task starts; the task lists,
+ * answers and removes them. DynamoDB's TTL clears what nobody answered; since dynalite (and DynamoDB, until
+ * it gets round to it) keeps expired items, `list` skips them itself.
+ */
+export function createPendingMessages(storage: Storage, options: PendingMessagesOptions = {}) {
+  const now = options.now ?? Date.now;
+  const ttlSeconds = options.ttlSeconds ?? 3600;
+  const entity = storage.PendingMessageEntity;
+
+  return {
+    /**
+     * Queues a message. Idempotent: EventBridge delivers at least once, and a redelivery must neither
+     * queue the message twice nor reset the attempts of the copy already queued.
+     * @returns its seq, and whether this call queued it (false: it was already there)
+     */
+    async enqueue(message: MessageReceived): Promise<{ seq: string; enqueued: boolean }> {
+      const seq = pendingSeq(message);
+      try {
+        await entity
+          .build(PutItemCommand)
+          .item({
+            userId: message.userId,
+            seq,
+            message: JSON.stringify(message),
+            attempts: 0,
+            expiresAt: epochSeconds(now()) + ttlSeconds,
+          })
+          .options({ condition: { attr: 'seq', exists: false } })
+          .send();
+        return { seq, enqueued: true };
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return { seq, enqueued: false };
+        throw error;
+      }
+    },
+
+    /** The user's waiting messages, oldest first, read consistently so a message just queued is seen. */
+    async list(userId: string): Promise<PendingMessage[]> {
+      const { Items = [] } = await storage.table
+        .build(QueryCommand)
+        .entities(entity)
+        .query({ partition: `USER#${userId}`, range: { beginsWith: SEQ_PREFIX } })
+        .options({ consistent: true, maxPages: Number.POSITIVE_INFINITY })
+        .send();
+      const nowSeconds = epochSeconds(now());
+      return Items.filter((item) => item.expiresAt > nowSeconds).map((item) => ({
+        seq: item.seq,
+        message: MessageReceivedSchema.parse(JSON.parse(item.message)),
+        attempts: item.attempts,
+      }));
+    },
+
+    /**
+     * Counts one more attempt at a message, before a task hands it to the agent; a count past the retry
+     * limit means earlier attempts crashed mid-turn.
+     * @returns the new count, or undefined when the message is no longer queued (already answered)
+     */
+    async markAttempt(userId: string, seq: string): Promise<number | undefined> {
+      try {
+        const { Attributes } = await entity
+          .build(UpdateItemCommand)
+          .item({ userId, seq, attempts: $add(1) })
+          // Without the condition an update of a removed message would re-create it half-empty.
+          .options({ condition: { attr: 'seq', exists: true }, returnValues: 'ALL_NEW' })
+          .send();
+        return Attributes?.attempts;
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return undefined;
+        throw error;
+      }
+    },
+
+    /** Removes an answered (or given-up) message. Removing one that is gone is fine. */
+    async remove(userId: string, seq: string): Promise<void> {
+      await entity.build(DeleteItemCommand).key({ userId, seq }).send();
+    },
+  };
+}
+
+/** The queue `createPendingMessages` returns. */
+export type PendingMessages = ReturnType<typeof createPendingMessages>;
