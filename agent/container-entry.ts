@@ -1,0 +1,132 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createPublisher } from '../bus/index.ts';
+import { EventSources, type MessageReceived, type UserFacingError } from '../schemas/index.ts';
+import { createStorage } from '../schemas/table.ts';
+import { createContainerWorker } from './container-worker.ts';
+import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
+import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
+import { createPendingMessages } from './runtime/pending-messages.ts';
+import { createTaskStateStore } from './runtime/task-state.ts';
+import { createSsmSecretResolver } from './secrets.ts';
+import { createSessionStore } from './session-store.ts';
+import { createTurnRunner } from './turn-runner.ts';
+
+/** A long run (browser automation, big tool chains) is why a message goes to Fargate at all. */
+const DEFAULT_TURN_TIMEOUT_MS = 30 * 60_000;
+
+/** The reply to a message on which two tasks in a row died mid-turn. */
+const crashedTwice = (): UserFacingError => ({
+  code: 'AGENT_CRASHED',
+  message:
+    'The agent crashed twice on this message and gave up on it. Please try again, perhaps with a smaller request.',
+});
+
+/** A positive integer from the environment, or the default when unset or malformed. */
+function intFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * This task's id as the selector recorded it: TASK_ID when set (local mode and tests), else the task
+ * ARN from the ECS task metadata endpoint, else `local:<pid>` — what the local launcher names a child.
+ */
+export async function resolveTaskId(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.TASK_ID) return env.TASK_ID;
+  const metadataUri = env.ECS_CONTAINER_METADATA_URI_V4;
+  if (!metadataUri) return `local:${process.pid}`;
+  const response = await fetch(`${metadataUri}/task`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`ECS task metadata returned HTTP ${response.status}`);
+  const { TaskARN } = (await response.json()) as { TaskARN?: unknown };
+  if (typeof TaskARN !== 'string' || !TaskARN) throw new Error('ECS task metadata has no TaskARN');
+  return TaskARN;
+}
+
+/**
+ * Fargate container entry: serves one user's queued messages with the shared turn runner until the
+ * idle timeout, or until SIGTERM (Spot interruption, StopTask), then exits 0.
+ */
+export async function main(): Promise<number> {
+  const logger = new Logger({ serviceName: 'agent-container' });
+  const userId = process.env.USER_ID;
+  if (!userId) throw new Error('No user: set USER_ID');
+  const taskId = await resolveTaskId();
+  logger.appendPersistentKeys({ userId, taskId });
+
+  const storage = createStorage();
+  const publisher = createPublisher();
+  // Importing OpenClaw takes seconds: start now so the first queued message does not wait for it,
+  // and load again on the next turn if this attempt failed.
+  let adapter: Promise<OpenClawAdapter> | undefined;
+  const loadAdapter = () => {
+    adapter ??= loadOpenClaw().catch((error: unknown) => {
+      adapter = undefined;
+      throw error;
+    });
+    return adapter;
+  };
+  loadAdapter().catch((error: unknown) => logger.warn('OpenClaw warm-up failed', { error: error as Error }));
+
+  const answerWithError = async (message: MessageReceived) => {
+    await publisher.publish({
+      source: EventSources.agent,
+      detailType: 'ReplyCompleted.v1',
+      detail: {
+        userId: message.userId,
+        conversationId: message.conversationId,
+        replyTo: message.replyTo,
+        inReplyTo: message.messageId,
+        seq: 0,
+        status: 'error',
+        text: '',
+        error: crashedTwice(),
+      },
+    });
+  };
+
+  const worker = createContainerWorker({
+    userId,
+    taskId,
+    taskState: createTaskStateStore(storage),
+    pending: createPendingMessages(storage),
+    runTurn: createTurnRunner({
+      storage,
+      publisher,
+      sessionStore: createSessionStore(),
+      loadAdapter,
+      logger,
+      workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
+      defaultLlm: defaultLlmSettingsFromEnv(),
+      owner: `fargate:${taskId}`,
+      ...(process.env.SECRETS_PREFIX
+        ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
+        : {}),
+    }),
+    answerWithError,
+    logger,
+    turnTimeoutMs: intFromEnv('TURN_TIMEOUT_MS', DEFAULT_TURN_TIMEOUT_MS),
+    idleTimeoutMs: intFromEnv('IDLE_TIMEOUT_MS', 15 * 60_000),
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      logger.info('signal received', { signal });
+      worker.stop();
+    });
+  }
+  // The local launcher and tests wait for this line; keep its shape.
+  process.stdout.write(`openclaw-container ready ${taskId}\n`);
+  const exit = await worker.run();
+  logger.info('container worker finished', { exit });
+  return 0;
+}
+
+if (import.meta.main) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error('openclaw-container failed:', error);
+      process.exit(1);
+    },
+  );
+}
