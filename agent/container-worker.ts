@@ -1,6 +1,6 @@
 import type { MessageReceived } from '../schemas/index.ts';
 import type { PendingMessage, PendingMessages } from './runtime/pending-messages.ts';
-import { type TaskStateStore, TaskStateConflictError } from './runtime/task-state.ts';
+import { TaskStateConflictError, type TaskStateStore } from './runtime/task-state.ts';
 import type { TurnOptions } from './turn-runner.ts';
 
 /** The few logger methods the worker uses; the Powertools logger fits. */

@@ -91,7 +91,12 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       return fallBackToLambda(userId);
     }
     state = await taskState.get(userId);
-    if (state.status === 'running') return; // it polls its queue and will take the message
+    if (state.status === 'running') {
+      // The task polls its queue and will take the message. Refresh its idle clock now, so a task that
+      // was about to stop for inactivity sees the new message (its stop is conditional on that clock).
+      if (state.taskId) await taskState.touch(userId, state.taskId);
+      return;
+    }
     await announceWaking(message, choice);
     const start = await taskState.beginStart(userId);
     if (!start.won) return; // another message's delivery is starting it
