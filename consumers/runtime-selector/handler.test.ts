@@ -143,6 +143,28 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
     expect(starts).toHaveLength(1);
   });
 
+  it('starts a new task for a message that comes after the previous task stopped', async () => {
+    // Prepare: a task that ran and stopped for inactivity
+    const { select, starts, taskState } = setup('fargate');
+    await select(envelope(message('racing-user')));
+    await taskState.beginStop('racing-user', 'task-1');
+    await taskState.markStopped('racing-user', 'task-1');
+
+    // Act
+    await select(envelope(message('racing-user')));
+
+    // Assess
+    expect(starts).toHaveLength(2);
+    expect((await taskState.get('racing-user')).status).toBe('running');
+  });
+
+  it('keeps ECS client tokens short and free of the user id', async () => {
+    const { select, starts } = setup('fargate');
+    const longUser = `u${'x'.repeat(120)}`;
+    await select(envelope(message(longUser)));
+    expect(starts[0]?.idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it('drops a malformed event with a log line instead of retrying it', async () => {
     const { select, onLambda, starts } = setup('fargate');
     await expect(select(envelope({ userId: 'x' }))).resolves.toBeUndefined();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import type { TaskLauncher } from '../../agent/launchers/task-launcher.ts';
@@ -66,11 +67,14 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       .catch((error) => logger.warn('waking status not published', { error: error as Error }));
   }
 
-  /** The task did not start: answer everything it would have taken on Lambda, in arrival order. */
+  /**
+   * The task did not start: answer everything it would have taken on Lambda, in arrival order. Each
+   * message leaves the queue only once it has been handed on, so a failed hand-off loses nothing.
+   */
   async function fallBackToLambda(userId: string): Promise<void> {
     for (const item of await pending.list(userId)) {
-      await pending.remove(userId, item.seq);
       await deps.runOnLambda(item.message);
+      await pending.remove(userId, item.seq);
     }
   }
 
@@ -91,11 +95,12 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       return fallBackToLambda(userId);
     }
     state = await taskState.get(userId);
-    if (state.status === 'running') {
+    if (state.status === 'running' && state.taskId) {
       // The task polls its queue and will take the message. Refresh its idle clock now, so a task that
       // was about to stop for inactivity sees the new message (its stop is conditional on that clock).
-      if (state.taskId) await taskState.touch(userId, state.taskId);
-      return;
+      if (await taskState.touch(userId, state.taskId)) return;
+      // It stopped between our read and the touch: wait for it to finish, then start a new one.
+      if (!(await waitWhileStopping(userId))) return fallBackToLambda(userId);
     }
     await announceWaking(message, choice);
     const start = await taskState.beginStart(userId);
@@ -105,7 +110,11 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       const { taskId } = await launcher.start({
         userId,
         environment: deps.launchEnvironment(userId),
-        idempotencyKey: `${userId}:${start.state.version}`,
+        // ECS client tokens are at most 64 characters, and the user id stays out of ECS metadata.
+        idempotencyKey: createHash('sha256')
+          .update(`${userId}:${start.state.version}`)
+          .digest('hex')
+          .slice(0, 32),
       });
       await taskState.markRunning(userId, taskId, guard);
       logger.info('agent task started', { userId, taskId });
@@ -127,7 +136,8 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     const choice = chooseRuntime({
       preference: message.runtime ?? (await preferenceOf(message.userId)),
       text: message.text,
-      taskActive: state.status === 'starting' || state.status === 'running',
+      // A stopping task still has the user's earlier messages: later ones must not overtake them.
+      taskActive: state.status !== 'idle',
     });
     logger.info('runtime chosen', { userId: message.userId, messageId: message.messageId, ...choice });
     if (choice.runtime === 'lambda') return deps.runOnLambda(message);
