@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageReceived } from '../schemas/types.ts';
 import { startLocalAws } from '../test/fixtures/local-aws.ts';
+import { messageAt } from '../test/fixtures/messages.ts';
 import { type ContainerWorkerDeps, createContainerWorker } from './container-worker.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
@@ -26,17 +27,7 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
   });
   afterAll(() => aws.close());
 
-  /** A message of `userId` received `secondsAfter` a fixed instant. */
-  function message(userId: string, messageId: string, secondsAfter: number): MessageReceived {
-    return {
-      userId,
-      conversationId: 'conv-1',
-      messageId,
-      text: `text of ${messageId}`,
-      receivedAt: new Date(Date.UTC(2026, 0, 1, 10, 0, secondsAfter)).toISOString(),
-      replyTo: { channel: 'telegram', address: { chatId: 12345 } },
-    };
-  }
+  const message = messageAt;
 
   /** A turn runner that records its calls; per message it can take a while or throw. */
   function fakeTurns(behaviour: { delayMs?: Record<string, number>; throws?: boolean } = {}) {

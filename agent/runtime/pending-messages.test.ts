@@ -2,6 +2,7 @@ import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageReceived } from '../../schemas/types.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { messageAt } from '../../test/fixtures/messages.ts';
 import { createPendingMessages, pendingSeq } from './pending-messages.ts';
 
 describe('the pending-message queue (dynalite)', () => {
@@ -11,17 +12,7 @@ describe('the pending-message queue (dynalite)', () => {
   });
   afterAll(() => aws.close());
 
-  /** A message of `userId` received `secondsAfter` a fixed instant. */
-  function message(userId: string, messageId: string, secondsAfter: number): MessageReceived {
-    return {
-      userId,
-      conversationId: 'conv-1',
-      messageId,
-      text: `text of ${messageId}`,
-      receivedAt: new Date(Date.UTC(2026, 10, 24, 10, 0, secondsAfter)).toISOString(),
-      replyTo: { channel: 'telegram', address: { chatId: 12345 } },
-    };
-  }
+  const message = messageAt;
 
   it('gives messages back in arrival order even when enqueued out of order, concurrently', async () => {
     // Prepare
