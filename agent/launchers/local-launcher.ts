@@ -22,7 +22,10 @@ export interface LocalLauncherOptions {
    * @default none: children share this process's stdout and stderr
    */
   logger?: LocalLauncherLogger;
-  /** How long `stop` waits after SIGTERM before sending SIGKILL. @default 10000 */
+  /**
+   * How long `stop` waits after SIGTERM before sending SIGKILL: longer than the worker's own shutdown
+   * grace (20 s), so it can finish or hand back its message, as ECS's 30 s stopTimeout allows. @default 30000
+   */
   stopGraceMs?: number;
 }
 
@@ -47,7 +50,7 @@ interface Child {
  */
 export function createLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
   const nodePath = options.nodePath ?? process.execPath;
-  const graceMs = options.stopGraceMs ?? 10_000;
+  const graceMs = options.stopGraceMs ?? 30_000;
   const { logger } = options;
   const children = new Map<string, Child>();
   const byIdempotencyKey = new Map<string, string>();

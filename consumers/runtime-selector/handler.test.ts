@@ -16,20 +16,25 @@ import { createRuntimeSelector } from './handler.ts';
 /** A launcher that records starts; `fail` makes the next starts throw like ECS without Spot capacity. */
 function recordingLauncher() {
   const starts: LaunchRequest[] = [];
+  const stops: string[] = [];
   let fail = false;
+  const hooks: { duringStart?: () => Promise<unknown> } = {};
   const launcher: TaskLauncher = {
     async start(request) {
       starts.push(request);
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await hooks.duringStart?.();
       if (fail) throw new TaskLaunchError('no Spot capacity', { retryable: true });
       return { taskId: `task-${starts.length}` };
     },
-    async stop() {},
+    async stop(taskId) {
+      stops.push(taskId);
+    },
     async describe(ids) {
       return ids.map((taskId) => ({ taskId, state: 'running' as const }));
     },
   };
-  return { launcher, starts, failNext: () => (fail = true) };
+  return { launcher, starts, stops, hooks, failNext: () => (fail = true) };
 }
 
 describe('the runtime selector (dynalite, recording launcher)', () => {
@@ -57,7 +62,7 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
     const publisher: Publisher = {
       publish: async (e) => void events.push(...(Array.isArray(e) ? e : [e as BusEvent])),
     };
-    const { launcher, starts, failNext } = recordingLauncher();
+    const { launcher, starts, stops, hooks, failNext } = recordingLauncher();
     const taskState = createTaskStateStore(aws.storage);
     const pending = createPendingMessages(aws.storage);
     const select = createRuntimeSelector({
@@ -72,7 +77,7 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
       logger: new Logger({ logLevel: 'SILENT' }),
     });
     const waking = () => events.filter((e) => e.detailType === 'AgentStatusChanged.v1');
-    return { select, events, onLambda, starts, failNext, taskState, pending, waking };
+    return { select, events, onLambda, starts, stops, hooks, failNext, taskState, pending, waking };
   }
 
   it('hands Lambda turns straight on and queues nothing', async () => {
@@ -163,6 +168,20 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
     const longUser = `u${'x'.repeat(120)}`;
     await select(envelope(message(longUser)));
     expect(starts[0]?.idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('stops a task that launched but whose start could not be recorded, and answers on Lambda', async () => {
+    // Prepare: the watchdog gives up on the start while RunTask is still in flight
+    const { select, starts, stops, hooks, taskState, onLambda } = setup('fargate');
+    hooks.duringStart = () => taskState.resetStuckStart('orphan-user', 0);
+
+    // Act
+    await select(envelope(message('orphan-user', 'hi')));
+
+    // Assess
+    expect(starts).toHaveLength(1);
+    expect(stops).toEqual(['task-1']);
+    expect(onLambda.map((m) => m.text)).toEqual(['hi']);
   });
 
   it('drops a malformed event with a log line instead of retrying it', async () => {

@@ -106,6 +106,7 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     const start = await taskState.beginStart(userId);
     if (!start.won) return; // another message's delivery is starting it
     const guard = { version: start.state.version };
+    let launchedTaskId: string | undefined;
     try {
       const { taskId } = await launcher.start({
         userId,
@@ -116,10 +117,14 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
           .digest('hex')
           .slice(0, 32),
       });
+      launchedTaskId = taskId;
       await taskState.markRunning(userId, taskId, guard);
       logger.info('agent task started', { userId, taskId });
     } catch (error) {
       logger.error('agent task did not start; falling back to Lambda', { userId, error: error as Error });
+      // A task that launched but could not be recorded would run, unowned and billed, until it idles out.
+      if (launchedTaskId)
+        await launcher.stop(launchedTaskId, 'start could not be recorded').catch(() => undefined);
       await taskState.markStartFailed(userId, guard).catch(() => undefined);
       await fallBackToLambda(userId);
     }
