@@ -1,6 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createPublisher } from '../bus/index.ts';
-import { EventSources, type MessageReceived, type UserFacingError } from '../schemas/index.ts';
+import {
+  EventSources,
+  type MessageReceived,
+  type ReplyCompleted,
+  type UserFacingError,
+} from '../schemas/index.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
@@ -9,6 +14,7 @@ import { createPendingMessages } from './runtime/pending-messages.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
+import { storeReply } from './turn-records.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 /** A long run (browser automation, big tool chains) is why a message goes to Fargate at all. */
@@ -68,20 +74,19 @@ export async function main(): Promise<number> {
   loadAdapter().catch((error: unknown) => logger.warn('OpenClaw warm-up failed', { error: error as Error }));
 
   const answerWithError = async (message: MessageReceived) => {
-    await publisher.publish({
-      source: EventSources.agent,
-      detailType: 'ReplyCompleted.v1',
-      detail: {
-        userId: message.userId,
-        conversationId: message.conversationId,
-        replyTo: message.replyTo,
-        inReplyTo: message.messageId,
-        seq: 0,
-        status: 'error',
-        text: '',
-        error: crashedTwice(),
-      },
-    });
+    const detail: ReplyCompleted = {
+      userId: message.userId,
+      conversationId: message.conversationId,
+      replyTo: message.replyTo,
+      inReplyTo: message.messageId,
+      seq: 0,
+      status: 'error',
+      text: '',
+      error: crashedTwice(),
+    };
+    // Stored like any reply, so a second pass over the message republishes it instead of a new error.
+    await storeReply(storage, detail);
+    await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
   };
 
   const worker = createContainerWorker({

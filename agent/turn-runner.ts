@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
-import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import type { Publisher } from '../bus/index.ts';
 import {
   EventSources,
   type LlmSettings,
   type MessageReceived,
-  type ReplyCompleted,
-  ReplyCompletedSchema,
   type UserFacingError,
 } from '../schemas/index.ts';
-import { epochSeconds, type Storage } from '../schemas/table.ts';
+import type { Storage } from '../schemas/table.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
 import type { OpenClawAdapter, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
@@ -21,6 +17,7 @@ import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
 import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
+import { findStoredReply, storeReply } from './turn-records.ts';
 
 export interface TurnRunnerOptions {
   storage: Storage;
@@ -51,9 +48,6 @@ export interface TurnOptions {
   deadlineAt: number;
 }
 
-/** A turn's stored reply is kept this long: longer than EventBridge keeps retrying an event. */
-const TURN_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;
-
 /** Sent as the API key when none is set; local OpenAI-compatible servers ignore it. */
 const KEYLESS_PLACEHOLDER = 'no-key-configured';
 
@@ -73,22 +67,11 @@ export function createTurnRunner(options: TurnRunnerOptions) {
 
   /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
   async function replayStoredReply(messageId: string): Promise<boolean> {
-    const { Item } = await storage.TurnRecordEntity.build(GetItemCommand)
-      .key({ messageId })
-      .options({ consistent: true })
-      .send();
-    if (!Item?.reply) return false;
-    const detail = ReplyCompletedSchema.parse(JSON.parse(Item.reply));
+    const detail = await findStoredReply(storage, messageId);
+    if (!detail) return false;
     await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
     return true;
   }
-
-  /** Stored before the reply is published: if publishing fails, the redelivery republishes it. */
-  const recordReply = (messageId: string) => async (reply: ReplyCompleted) => {
-    await storage.TurnRecordEntity.build(PutItemCommand)
-      .item({ messageId, reply: JSON.stringify(reply), expiresAt: epochSeconds() + TURN_RECORD_TTL_SECONDS })
-      .send();
-  };
 
   return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<void> {
     const startedAt = Date.now();
@@ -103,7 +86,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       inReplyTo: messageId,
       minIntervalMs: options.deltaIntervalMs,
       onDeltaError: (error) => log.warn('delta not published', { error: error as Error }),
-      beforeComplete: recordReply(messageId),
+      // Stored before it is published: if publishing fails, the redelivery republishes it.
+      beforeComplete: (reply) => storeReply(storage, reply),
     });
     const fail = (error: UserFacingError, status: 'error' | 'aborted' = 'error', text = '') =>
       stream.complete({ status, text, error, durationMs: Date.now() - startedAt });

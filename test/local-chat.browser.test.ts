@@ -52,7 +52,10 @@ describe('the chat page that `npm start` serves, in headless Chromium', () => {
     // Assess: the fake LLM's reply, streamed through OpenClaw, the bus and the WebSocket
     const reply = page.locator('li.assistant .text');
     await expect.poll(() => reply.textContent(), { timeout: 90_000 }).toContain('Hello from the browser');
-    await expect.poll(() => page.locator('li.assistant').getAttribute('aria-busy')).toBe('false');
+    // The completed frame follows the streamed text after the state is saved: allow for a loaded machine.
+    await expect
+      .poll(() => page.locator('li.assistant').getAttribute('aria-busy'), { timeout: 30_000 })
+      .toBe('false');
     expect(llm.requests.at(-1)?.model).toBe('fake-model');
     await page.screenshot({ path: join(SCREENSHOTS, 'local-chat-desktop.png') });
     await page.setViewportSize({ width: 390, height: 844 });

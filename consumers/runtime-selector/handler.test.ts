@@ -8,6 +8,7 @@ import {
 } from '../../agent/launchers/task-launcher.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
+import { storeReply } from '../../agent/turn-records.ts';
 import type { Publisher } from '../../bus/index.ts';
 import type { BusEnvelope, BusEvent, MessageReceived } from '../../schemas/index.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
@@ -182,6 +183,29 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
     expect(starts).toHaveLength(1);
     expect(stops).toEqual(['task-1']);
     expect(onLambda.map((m) => m.text)).toEqual(['hi']);
+  });
+
+  it('hands a message that was already answered to the agent to republish, instead of queueing it again', async () => {
+    // Prepare: the reply to this message is on record (EventBridge delivered the message twice)
+    const { select, onLambda, starts, pending } = setup('fargate');
+    const input = message('answered-user', 'again?');
+    await storeReply(aws.storage, {
+      userId: input.userId,
+      conversationId: input.conversationId,
+      replyTo: input.replyTo,
+      inReplyTo: input.messageId,
+      seq: 1,
+      status: 'ok',
+      text: 'done',
+    });
+
+    // Act
+    await select(envelope(input));
+
+    // Assess
+    expect(onLambda.map((m) => m.messageId)).toEqual([input.messageId]);
+    expect(starts).toEqual([]);
+    expect(await pending.list('answered-user')).toEqual([]);
   });
 
   it('drops a malformed event with a log line instead of retrying it', async () => {

@@ -4,6 +4,7 @@ import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import type { TaskLauncher } from '../../agent/launchers/task-launcher.ts';
 import type { PendingMessages } from '../../agent/runtime/pending-messages.ts';
 import type { TaskStateStore } from '../../agent/runtime/task-state.ts';
+import { findStoredReply } from '../../agent/turn-records.ts';
 import type { Publisher } from '../../bus/index.ts';
 import {
   type BusEnvelope,
@@ -137,6 +138,10 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       return;
     }
     const message = parsed.data;
+    if (await findStoredReply(storage, message.messageId)) {
+      // Answered already (EventBridge delivered it again): the agent republishes the stored reply.
+      return deps.runOnLambda(message);
+    }
     const state = await taskState.get(message.userId);
     const choice = chooseRuntime({
       preference: message.runtime ?? (await preferenceOf(message.userId)),

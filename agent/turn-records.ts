@@ -1,0 +1,34 @@
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { type ReplyCompleted, ReplyCompletedSchema } from '../schemas/index.ts';
+import { epochSeconds, type Storage } from '../schemas/table.ts';
+
+/** A turn's stored reply is kept this long: longer than EventBridge keeps retrying an event. */
+export const TURN_RECORD_TTL_SECONDS = 2 * 24 * 60 * 60;
+
+/**
+ * Stores the final reply to a message before it is published. EventBridge delivers at least once: a
+ * message delivered again finds its reply here and gets it republished, without a second LLM call.
+ */
+export async function storeReply(storage: Storage, reply: ReplyCompleted): Promise<void> {
+  await storage.TurnRecordEntity.build(PutItemCommand)
+    .item({
+      messageId: reply.inReplyTo,
+      reply: JSON.stringify(reply),
+      expiresAt: epochSeconds() + TURN_RECORD_TTL_SECONDS,
+    })
+    .send();
+}
+
+/** The reply already given to `messageId`, if any (expired records count as none). */
+export async function findStoredReply(
+  storage: Storage,
+  messageId: string,
+): Promise<ReplyCompleted | undefined> {
+  const { Item } = await storage.TurnRecordEntity.build(GetItemCommand)
+    .key({ messageId })
+    .options({ consistent: true })
+    .send();
+  if (!Item?.reply || Item.expiresAt < epochSeconds()) return undefined;
+  return ReplyCompletedSchema.parse(JSON.parse(Item.reply));
+}
