@@ -62,7 +62,8 @@ describe('the reply stream', () => {
     stream.push('a');
     stream.push('ab');
     stream.push('abc');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The held text goes out once the 40 ms interval has passed; poll rather than guess the timer's lateness.
+    await expect.poll(() => events.length, { timeout: 5_000 }).toBe(2);
     expect(events.map((e) => (e.detail as { text: string }).text)).toEqual(['a', 'abc']);
     await stream.complete({ status: 'ok', text: 'abc' });
   });

@@ -49,11 +49,11 @@ describe('the per-user session lock (DynamoDB lease on dynalite)', () => {
     const lease = await heir.acquire('user-crash', Date.now() + 2_000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
 
-    // The heir renews (lease 150 ms, renewed every 50 ms), so a third party stays out well past 150 ms.
-    const live = createSessionLock({ storage: aws.storage, owner: 'live', leaseMs: 150, pollMs: 20 });
+    // A holder that renews (lease 600 ms, renewed every 200 ms) keeps a third party out well past its lease.
+    const live = createSessionLock({ storage: aws.storage, owner: 'live', leaseMs: 600, pollMs: 20 });
     const liveLease = await live.acquire('user-live', Date.now() + 1_000);
     const other = createSessionLock({ storage: aws.storage, owner: 'other', pollMs: 20 });
-    await expect(other.acquire('user-live', Date.now() + 500)).rejects.toBeInstanceOf(
+    await expect(other.acquire('user-live', Date.now() + 1_500)).rejects.toBeInstanceOf(
       SessionLockTimeoutError,
     );
     await liveLease.release();
