@@ -1,6 +1,6 @@
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
-import { epochSeconds, type Storage } from '../schemas/table.ts';
+import { epochSeconds, isConditionalCheckFailure, type Storage } from '../schemas/table.ts';
 
 /** Nobody got the lock before the caller's deadline. */
 export class SessionLockTimeoutError extends Error {
@@ -30,9 +30,6 @@ export interface SessionLease {
   /** Stops renewing and deletes the lock if we still hold it. Safe to call twice. */
   release(): Promise<void>;
 }
-
-const isConditionalCheckFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /**
  * A per-user lock as a DynamoDB lease: a conditional write succeeds only if nobody holds the lock, the

@@ -193,6 +193,11 @@ export function createStorage(options: StorageOptions = {}): Storage {
   return { table, ...createEntities(table) };
 }
 
+/** True when a conditional write was refused because its condition did not hold (not a fault). */
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
 /** Epoch seconds, the unit of DynamoDB TTL. */
 export function epochSeconds(date: Date | number = Date.now()): number {
   return Math.floor(new Date(date).getTime() / 1000);

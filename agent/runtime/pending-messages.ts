@@ -3,7 +3,7 @@ import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { $add, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { MessageReceivedSchema } from '../../schemas/index.ts';
-import { epochSeconds, type Storage } from '../../schemas/table.ts';
+import { epochSeconds, isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
 import type { MessageReceived } from '../../schemas/types.ts';
 
 /** A message waiting for the user's Fargate task. */
@@ -23,9 +23,6 @@ export interface PendingMessagesOptions {
 }
 
 const SEQ_PREFIX = 'PENDING#';
-
-const isConditionalCheckFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /**
  * The queue position of a message. `receivedAt` may carry any offset and any number of fraction digits;

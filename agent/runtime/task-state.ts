@@ -2,7 +2,7 @@ import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
-import type { Storage } from '../../schemas/table.ts';
+import { isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
 
 /** Where the user's Fargate task is in its lifecycle. */
 export type TaskStatus = 'idle' | 'starting' | 'running' | 'stopping';
@@ -56,9 +56,6 @@ export interface BeginStopOptions {
    */
   inactiveSince?: number;
 }
-
-const isConditionalCheckFailure = (error: unknown) =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 type TaskStateCondition = Condition<Storage['TaskStateEntity']>;
 

@@ -2,7 +2,7 @@ import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
-import { epochSeconds, type Storage } from '../../schemas/table.ts';
+import { epochSeconds, isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
 
 /** How long we remember a message id: longer than any client or platform retries. @default 24 h */
 export const DEDUPE_TTL_SECONDS = 24 * 60 * 60;
@@ -11,10 +11,6 @@ export type ClaimResult =
   | { claimed: true }
   /** Someone took this message first: `published` (safe to acknowledge) or still `pending` (ask to retry). */
   | { claimed: false; existingMessageId: string; state: 'pending' | 'published' };
-
-function isConditionalCheckFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Claims `dedupeKey` for `messageId` with a conditional write: the first caller wins (state `pending`),
