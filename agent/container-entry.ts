@@ -1,31 +1,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createPublisher } from '../bus/index.ts';
-import {
-  EventSources,
-  type MessageReceived,
-  type ReplyCompleted,
-  type UserFacingError,
-} from '../schemas/index.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
+import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
+import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
-import { storeReply } from './turn-records.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 /** A long run (browser automation, big tool chains) is why a message goes to Fargate at all. */
 const DEFAULT_TURN_TIMEOUT_MS = 30 * 60_000;
-
-/** The reply to a message on which two tasks in a row died mid-turn. */
-const crashedTwice = (): UserFacingError => ({
-  code: 'AGENT_CRASHED',
-  message:
-    'The agent crashed twice on this message and gave up on it. Please try again, perhaps with a smaller request.',
-});
 
 /** A positive integer from the environment, or the default when unset or malformed. */
 function intFromEnv(name: string, fallback: number): number {
@@ -73,22 +61,6 @@ export async function main(): Promise<number> {
   };
   loadAdapter().catch((error: unknown) => logger.warn('OpenClaw warm-up failed', { error: error as Error }));
 
-  const answerWithError = async (message: MessageReceived) => {
-    const detail: ReplyCompleted = {
-      userId: message.userId,
-      conversationId: message.conversationId,
-      replyTo: message.replyTo,
-      inReplyTo: message.messageId,
-      seq: 0,
-      status: 'error',
-      text: '',
-      error: crashedTwice(),
-    };
-    // Stored like any reply, so a second pass over the message republishes it instead of a new error.
-    await storeReply(storage, detail);
-    await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
-  };
-
   const worker = createContainerWorker({
     userId,
     taskId,
@@ -107,10 +79,14 @@ export async function main(): Promise<number> {
         ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
         : {}),
     }),
-    answerWithError,
+    answerWithError: createCrashReply({ storage, publisher }),
+    onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),
     logger,
     turnTimeoutMs: intFromEnv('TURN_TIMEOUT_MS', DEFAULT_TURN_TIMEOUT_MS),
     idleTimeoutMs: intFromEnv('IDLE_TIMEOUT_MS', 15 * 60_000),
+    // ECS allows up to 120 s between SIGTERM and SIGKILL (the task definition's stopTimeout); the
+    // grace plus the worker's 15 s to save an interrupted turn must fit inside it.
+    shutdownGraceMs: intFromEnv('SHUTDOWN_GRACE_MS', 20_000),
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -5,12 +5,12 @@ import { messageAt } from '../test/fixtures/messages.ts';
 import { type ContainerWorkerDeps, createContainerWorker } from './container-worker.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
-import type { TurnOptions } from './turn-runner.ts';
+import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds, failing the test after `timeoutMs`. */
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const giveUpAt = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > giveUpAt) throw new Error('condition not met in time');
@@ -19,6 +19,19 @@ async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_00
 }
 
 const silentLogger = { info() {}, warn() {}, error() {} };
+
+/** A turn that would never finish by itself (no timer keeps the test process alive). */
+const never = new Promise<void>(() => {});
+
+interface TurnCall {
+  messageId: string;
+  deadlineAt: number;
+  startedAt: number;
+  signal?: AbortSignal;
+  endedAt?: number;
+  abortedAt?: number;
+  outcome?: TurnOutcome;
+}
 
 describe('the Fargate container worker (dynalite, fake turns)', () => {
   let aws: Awaited<ReturnType<typeof startLocalAws>>;
@@ -29,35 +42,65 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
 
   const message = messageAt;
 
-  /** A turn runner that records its calls; per message it can take a while or throw. */
-  function fakeTurns(behaviour: { delayMs?: Record<string, number>; throws?: boolean } = {}) {
-    const calls: { messageId: string; deadlineAt: number; startedAt: number; endedAt?: number }[] = [];
+  /**
+   * A turn runner that records its calls. Per message it can take a while, wait for a gate, or throw; it
+   * stops at once and reports 'interrupted' when its signal aborts, unless told to ignore the signal.
+   */
+  function fakeTurns(
+    behaviour: {
+      delayMs?: Record<string, number>;
+      gates?: Record<string, Promise<void>>;
+      throws?: boolean;
+      ignoreSignal?: boolean;
+    } = {},
+  ) {
+    const calls: TurnCall[] = [];
     let active = 0;
     let maxActive = 0;
-    const runTurn = async (msg: MessageReceived, turn: TurnOptions) => {
-      const call = { messageId: msg.messageId, deadlineAt: turn.deadlineAt, startedAt: Date.now() };
+    const runTurn = async (msg: MessageReceived, turn: TurnOptions): Promise<TurnOutcome> => {
+      const call: TurnCall = {
+        messageId: msg.messageId,
+        deadlineAt: turn.deadlineAt,
+        startedAt: Date.now(),
+        signal: turn.signal,
+      };
       calls.push(call);
       active++;
       maxActive = Math.max(maxActive, active);
       try {
-        await sleep(behaviour.delayMs?.[msg.messageId] ?? 10);
-        if (behaviour.throws) throw new Error('reply could not be published');
+        const work = (
+          behaviour.gates?.[msg.messageId] ?? sleep(behaviour.delayMs?.[msg.messageId] ?? 10)
+        ).then(() => 'answered' as const);
+        const interrupted = new Promise<'interrupted'>((resolve) => {
+          turn.signal?.addEventListener('abort', () => {
+            call.abortedAt = Date.now();
+            if (!behaviour.ignoreSignal) resolve('interrupted');
+          });
+        });
+        const outcome = await Promise.race([work, interrupted]);
+        if (outcome === 'answered' && behaviour.throws) throw new Error('reply could not be published');
+        call.outcome = outcome;
+        return outcome;
       } finally {
         active--;
-        Object.assign(call, { endedAt: Date.now() });
+        call.endedAt = Date.now();
       }
     };
     return { runTurn, calls, maxActive: () => maxActive };
   }
 
-  /** A user whose task `taskId` the selector has marked running, and a worker for it. */
-  async function runningTask(userId: string, overrides: Partial<ContainerWorkerDeps> = {}) {
+  /**
+   * A user whose task `taskId` the selector launched and recorded (the record is still starting), and a
+   * worker for it: the worker marks the record running itself.
+   */
+  async function launchedTask(userId: string, overrides: Partial<ContainerWorkerDeps> = {}) {
     const taskId = `task-${userId}`;
     const taskState = createTaskStateStore(aws.storage);
     const pending = createPendingMessages(aws.storage);
     const start = await taskState.beginStart(userId);
-    await taskState.markRunning(userId, taskId, { version: start.state.version });
+    await taskState.recordLaunch(userId, taskId, { version: start.state.version });
     const answeredWithError: string[] = [];
+    const pendingLeft: number[] = [];
     const turns = fakeTurns();
     const worker = createContainerWorker({
       userId,
@@ -68,21 +111,27 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
       answerWithError: async (msg) => {
         answeredWithError.push(msg.messageId);
       },
+      onPendingLeft: async () => {
+        pendingLeft.push(Date.now());
+      },
       logger: silentLogger,
       turnTimeoutMs: 60_000,
       idleTimeoutMs: 60_000,
       pollIntervalMs: 20,
-      shutdownGraceMs: 2_000,
+      shutdownGraceMs: 10_000,
+      interruptWaitMs: 5_000,
       ...overrides,
     });
-    return { taskId, taskState, pending, worker, turns, answeredWithError };
+    return { taskId, taskState, pending, worker, turns, answeredWithError, pendingLeft };
   }
 
-  it('handles queued messages one at a time, in arrival order, including one arriving mid-turn', async () => {
+  it('marks its recorded start running, then handles messages one at a time, in arrival order', async () => {
     // Prepare
     const user = 'user-order';
     const turns = fakeTurns({ delayMs: { m0: 80, m1: 40, m2: 40, m3: 10 } });
-    const { worker, pending } = await runningTask(user, { runTurn: turns.runTurn });
+    const { worker, pending, taskState, taskId, pendingLeft } = await launchedTask(user, {
+      runTurn: turns.runTurn,
+    });
     await pending.enqueue(message(user, 'm2', 2));
     await pending.enqueue(message(user, 'm0', 0));
     await pending.enqueue(message(user, 'm1', 1));
@@ -90,20 +139,70 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     // Act
     const run = worker.run();
     await waitFor(() => turns.calls.length === 1);
+    const whileWorking = await taskState.get(user);
     await pending.enqueue(message(user, 'm3', 3));
     await waitFor(() => turns.calls.filter((call) => call.endedAt).length === 4);
+    await waitFor(async () => (await pending.list(user)).length === 0);
     worker.stop();
     const exit = await run;
 
     // Assess
+    expect(whileWorking).toMatchObject({ status: 'running', taskId });
     expect(exit).toBe('signal');
     expect(turns.calls.map((call) => call.messageId)).toEqual(['m0', 'm1', 'm2', 'm3']);
     expect(turns.maxActive()).toBe(1);
     for (const call of turns.calls) {
-      expect(call.deadlineAt - call.startedAt).toBeGreaterThan(59_000);
+      expect(call.outcome).toBe('answered');
+      expect(call.deadlineAt - call.startedAt).toBeGreaterThan(50_000);
       expect(call.deadlineAt - call.startedAt).toBeLessThanOrEqual(60_000);
     }
     expect(await pending.list(user)).toEqual([]);
+    expect((await taskState.get(user)).status).toBe('idle');
+    expect(pendingLeft).toEqual([]);
+  });
+
+  it('takes no message when the record names another task', async () => {
+    // Prepare: the selector recorded a different launch for this user
+    const user = 'user-not-mine';
+    const turns = fakeTurns();
+    const { worker, pending, taskState } = await launchedTask(user, {
+      runTurn: turns.runTurn,
+      taskId: 'task-impostor',
+    });
+    await pending.enqueue(message(user, 'waiting', 0));
+    const before = await taskState.get(user);
+
+    // Act
+    const exit = await worker.run();
+
+    // Assess
+    expect(exit).toBe('not-owner');
+    expect(turns.calls).toEqual([]);
+    const left = await pending.list(user);
+    expect(left.map((p) => [p.message.messageId, p.attempts])).toEqual([['waiting', 0]]);
+    expect(await taskState.get(user)).toEqual(before);
+  });
+
+  it('takes no message when its start was given up on before it was ready', async () => {
+    // Prepare: the watchdog reset the start while the container was still booting
+    const user = 'user-given-up';
+    const turns = fakeTurns();
+    const { worker, pending, taskState, pendingLeft } = await launchedTask(user, { runTurn: turns.runTurn });
+    await pending.enqueue(message(user, 'waiting', 0));
+    await taskState.resetStuckStart(user, 0);
+    const reset = await taskState.get(user);
+
+    // Act
+    const exit = await worker.run();
+
+    // Assess
+    expect(reset.status).toBe('idle');
+    expect(exit).toBe('not-owner');
+    expect(turns.calls).toEqual([]);
+    expect((await pending.list(user)).map((p) => p.attempts)).toEqual([0]);
+    expect(await taskState.get(user)).toEqual(reset);
+    // Whoever reset the record owns the queue: the unowned task does not speak for it.
+    expect(pendingLeft).toEqual([]);
   });
 
   it('removes a message only after its turn and refreshes the idle clock with every message', async () => {
@@ -112,19 +211,20 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     const seenDuringTurn: { queued: boolean }[] = [];
     const pendingStore = createPendingMessages(aws.storage);
     const turns = fakeTurns();
-    const { worker, pending, taskState } = await runningTask(user, {
+    const { worker, pending, taskState } = await launchedTask(user, {
       runTurn: async (msg, turn) => {
         const queued = (await pendingStore.list(user)).some((p) => p.message.messageId === msg.messageId);
         seenDuringTurn.push({ queued });
-        await turns.runTurn(msg, turn);
+        return turns.runTurn(msg, turn);
       },
     });
-    const before = (await taskState.get(user)).lastActivityAt ?? 0;
-    await sleep(20);
-    await pending.enqueue(message(user, 'a1', 0));
 
     // Act
     const run = worker.run();
+    await waitFor(async () => (await taskState.get(user)).status === 'running');
+    const before = (await taskState.get(user)).lastActivityAt ?? 0;
+    await sleep(20);
+    await pending.enqueue(message(user, 'a1', 0));
     await waitFor(async () => (await pending.list(user)).length === 0);
     await waitFor(async () => ((await taskState.get(user)).lastActivityAt ?? 0) > before);
     const afterFirst = (await taskState.get(user)).lastActivityAt ?? 0;
@@ -136,14 +236,50 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     await run;
 
     // Assess
+    expect(before).toBeGreaterThan(0);
     expect(seenDuringTurn).toEqual([{ queued: true }, { queued: true }]);
     expect(turns.calls.map((call) => call.messageId)).toEqual(['a1', 'a2']);
   });
 
-  it('stops itself after the idle timeout and leaves the record idle', async () => {
+  it('keeps the idle clock fresh with a heartbeat while a long turn runs, and only then', async () => {
+    // Prepare
+    const user = 'user-heartbeat';
+    let finishTurn: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      finishTurn = resolve;
+    });
+    const turns = fakeTurns({ gates: { long: gate } });
+    const { worker, pending, taskState } = await launchedTask(user, {
+      runTurn: turns.runTurn,
+      heartbeatMs: 30,
+    });
+    await pending.enqueue(message(user, 'long', 0));
+    const lastActivity = async () => (await taskState.get(user)).lastActivityAt ?? 0;
+
+    // Act
+    const run = worker.run();
+    await waitFor(() => turns.calls.length === 1);
+    const atTurnStart = await lastActivity();
+    await waitFor(async () => (await lastActivity()) > atTurnStart + 150);
+    const turnStillRunning = turns.calls[0]?.endedAt === undefined;
+    finishTurn();
+    await waitFor(async () => (await pending.list(user)).length === 0);
+    await sleep(200);
+    const quietA = await lastActivity();
+    await sleep(300);
+    const quietB = await lastActivity();
+    worker.stop();
+    await run;
+
+    // Assess
+    expect(turnStillRunning).toBe(true);
+    expect(quietB).toBe(quietA);
+  });
+
+  it('stops itself after the idle timeout, leaves the record idle and tells nobody when nothing is left', async () => {
     // Prepare
     const user = 'user-idle';
-    const { worker, taskState, taskId } = await runningTask(user, { idleTimeoutMs: 300 });
+    const { worker, taskState, taskId, pendingLeft } = await launchedTask(user, { idleTimeoutMs: 300 });
     const startedAt = Date.now();
 
     // Act
@@ -156,14 +292,14 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     expect(state.status).toBe('idle');
     expect(state.taskId).toBeUndefined();
     expect(await taskState.touch(user, taskId)).toBe(false);
+    expect(pendingLeft).toEqual([]);
   });
 
   it('stays alive when a message arrives during the idle wait, and idles out only after it', async () => {
     // Prepare
     const user = 'user-late-message';
     const turns = fakeTurns();
-    const { worker, pending } = await runningTask(user, { idleTimeoutMs: 400, runTurn: turns.runTurn });
-    const startedAt = Date.now();
+    const { worker, pending } = await launchedTask(user, { idleTimeoutMs: 400, runTurn: turns.runTurn });
 
     // Act
     const run = worker.run();
@@ -176,7 +312,6 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     expect(exit).toBe('idle');
     expect(turns.calls.map((call) => call.messageId)).toEqual(['late']);
     expect(Date.now() - enqueuedAt).toBeGreaterThanOrEqual(400);
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(650);
   });
 
   it('keeps going when a message is queued between its idle check and its stop', async () => {
@@ -185,10 +320,11 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     const taskStore = createTaskStateStore(aws.storage);
     const turns = fakeTurns();
     let raced = false;
-    const { worker, pending, taskId } = await runningTask(user, {
+    const { worker, pending, taskId } = await launchedTask(user, {
       idleTimeoutMs: 200,
       runTurn: turns.runTurn,
       taskState: {
+        markRunning: taskStore.markRunning,
         touch: taskStore.touch,
         markStopped: taskStore.markStopped,
         // The selector queues a message and refreshes the clock just before the worker's stop lands.
@@ -213,13 +349,63 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     expect((await taskStore.get(user)).status).toBe('idle');
   });
 
-  it('on stop() lets a slow turn finish within the grace, removes its message and takes no other', async () => {
+  it('asks for a new runtime when a message was queued after its idle stop began', async () => {
+    // Prepare: the message lands after the record went to stopping, before it goes idle
+    const user = 'user-stop-late-message';
+    const taskStore = createTaskStateStore(aws.storage);
+    const turns = fakeTurns();
+    const { worker, pending, pendingLeft } = await launchedTask(user, {
+      idleTimeoutMs: 200,
+      runTurn: turns.runTurn,
+      taskState: {
+        markRunning: taskStore.markRunning,
+        touch: taskStore.touch,
+        beginStop: taskStore.beginStop,
+        markStopped: async (...args) => {
+          await pending.enqueue(message(user, 'too-late', 0));
+          return taskStore.markStopped(...args);
+        },
+      },
+    });
+
+    // Act
+    const exit = await worker.run();
+
+    // Assess: nobody took it, so somebody was told
+    expect(exit).toBe('idle');
+    expect(turns.calls).toEqual([]);
+    expect((await pending.list(user)).map((p) => [p.message.messageId, p.attempts])).toEqual([
+      ['too-late', 0],
+    ]);
+    expect(pendingLeft).toHaveLength(1);
+    expect((await taskStore.get(user)).status).toBe('idle');
+  });
+
+  it('on stop() with nothing to do, exits at once and leaves the record idle', async () => {
+    // Prepare
+    const user = 'user-sigterm-idle';
+    const { worker, taskState, pendingLeft } = await launchedTask(user);
+
+    // Act
+    const run = worker.run();
+    await waitFor(async () => (await taskState.get(user)).status === 'running');
+    worker.stop();
+    worker.stop();
+    const exit = await run;
+
+    // Assess
+    expect(exit).toBe('signal');
+    expect((await taskState.get(user)).status).toBe('idle');
+    expect(pendingLeft).toEqual([]);
+  });
+
+  it('on stop() lets a turn finish within the grace, removes its message, takes no other and hands those on', async () => {
     // Prepare
     const user = 'user-sigterm-grace';
     const turns = fakeTurns({ delayMs: { slow: 300 } });
-    const { worker, pending, taskState } = await runningTask(user, {
+    const { worker, pending, taskState, pendingLeft } = await launchedTask(user, {
       runTurn: turns.runTurn,
-      shutdownGraceMs: 2_000,
+      shutdownGraceMs: 10_000,
     });
     await pending.enqueue(message(user, 'slow', 0));
     await pending.enqueue(message(user, 'next', 1));
@@ -227,28 +413,30 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     // Act
     const run = worker.run();
     await waitFor(() => turns.calls.length === 1);
-    const stoppedAt = Date.now();
     worker.stop();
     const exit = await run;
 
     // Assess
     expect(exit).toBe('signal');
-    expect(Date.now() - stoppedAt).toBeLessThan(2_000);
-    expect(turns.calls.map((call) => [call.messageId, Boolean(call.endedAt)])).toEqual([['slow', true]]);
+    expect(turns.calls.map((call) => [call.messageId, call.outcome])).toEqual([['slow', 'answered']]);
+    expect(turns.calls[0]?.signal?.aborted).toBe(false);
     const left = await pending.list(user);
     expect(left.map((p) => [p.message.messageId, p.attempts])).toEqual([['next', 0]]);
     expect((await taskState.get(user)).status).toBe('idle');
+    expect(pendingLeft).toHaveLength(1);
   });
 
-  it('on stop() hands back a message whose turn outlasts the grace', async () => {
+  it('on stop() interrupts a turn that outlasts the grace and hands its message back without using an attempt', async () => {
     // Prepare
     const user = 'user-sigterm-handback';
-    const turns = fakeTurns({ delayMs: { long: 3_000 } });
-    const { worker, pending, taskState } = await runningTask(user, {
+    const turns = fakeTurns({ gates: { long: never } });
+    const { worker, pending, taskState, pendingLeft } = await launchedTask(user, {
       runTurn: turns.runTurn,
       shutdownGraceMs: 200,
+      interruptWaitMs: 5_000,
     });
     await pending.enqueue(message(user, 'long', 0));
+    await pending.enqueue(message(user, 'behind', 1));
 
     // Act
     const run = worker.run();
@@ -256,23 +444,54 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     const stoppedAt = Date.now();
     worker.stop();
     const exit = await run;
-    const waited = Date.now() - stoppedAt;
 
     // Assess
     expect(exit).toBe('signal');
-    expect(waited).toBeGreaterThanOrEqual(190);
-    expect(waited).toBeLessThan(1_500);
-    expect(turns.calls[0]?.endedAt).toBeUndefined();
+    const [call] = turns.calls;
+    expect(turns.calls).toHaveLength(1);
+    expect(call?.signal?.aborted).toBe(true);
+    expect(call?.outcome).toBe('interrupted');
+    expect((call?.abortedAt ?? 0) - stoppedAt).toBeGreaterThanOrEqual(190);
     const left = await pending.list(user);
-    expect(left.map((p) => [p.message.messageId, p.attempts])).toEqual([['long', 1]]);
+    expect(left.map((p) => [p.message.messageId, p.attempts])).toEqual([
+      ['long', 0],
+      ['behind', 0],
+    ]);
     expect((await taskState.get(user)).status).toBe('idle');
+    expect(pendingLeft).toHaveLength(1);
+  });
+
+  it('on stop() hands the message back even when the interrupted turn does not settle in time', async () => {
+    // Prepare
+    const user = 'user-sigterm-stuck';
+    const turns = fakeTurns({ gates: { stuck: never }, ignoreSignal: true });
+    const { worker, pending, taskState, pendingLeft } = await launchedTask(user, {
+      runTurn: turns.runTurn,
+      shutdownGraceMs: 100,
+      interruptWaitMs: 200,
+    });
+    await pending.enqueue(message(user, 'stuck', 0));
+
+    // Act
+    const run = worker.run();
+    await waitFor(() => turns.calls.length === 1);
+    worker.stop();
+    const exit = await run;
+
+    // Assess
+    expect(exit).toBe('signal');
+    expect(turns.calls[0]?.signal?.aborted).toBe(true);
+    expect(turns.calls[0]?.endedAt).toBeUndefined();
+    expect((await pending.list(user)).map((p) => [p.message.messageId, p.attempts])).toEqual([['stuck', 0]]);
+    expect((await taskState.get(user)).status).toBe('idle');
+    expect(pendingLeft).toHaveLength(1);
   });
 
   it('answers a message taken twice before with the error instead of running it again', async () => {
     // Prepare
     const user = 'user-crashed-twice';
     const turns = fakeTurns();
-    const { worker, pending, answeredWithError } = await runningTask(user, { runTurn: turns.runTurn });
+    const { worker, pending, answeredWithError } = await launchedTask(user, { runTurn: turns.runTurn });
     const { seq } = await pending.enqueue(message(user, 'doomed', 0));
     await pending.markAttempt(user, seq);
     await pending.markAttempt(user, seq);
@@ -294,7 +513,7 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     // Prepare
     const user = 'user-turn-throws';
     const turns = fakeTurns({ throws: true });
-    const { worker, pending, answeredWithError } = await runningTask(user, { runTurn: turns.runTurn });
+    const { worker, pending, answeredWithError } = await launchedTask(user, { runTurn: turns.runTurn });
     await pending.enqueue(message(user, 'flaky', 0));
 
     // Act
@@ -314,7 +533,7 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     const user = 'user-stopped-elsewhere';
     const taskStore = createTaskStateStore(aws.storage);
     const turns = fakeTurns({ delayMs: { first: 150 } });
-    const { worker, pending, taskId } = await runningTask(user, { runTurn: turns.runTurn });
+    const { worker, pending, taskId, pendingLeft } = await launchedTask(user, { runTurn: turns.runTurn });
     await pending.enqueue(message(user, 'first', 0));
     await pending.enqueue(message(user, 'second', 1));
 
@@ -327,11 +546,12 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     const exit = await run;
 
     // Assess
-    expect(exit).toBe('signal');
+    expect(exit).toBe('not-owner');
     expect(turns.calls.map((call) => call.messageId)).toEqual(['first']);
     const left = await pending.list(user);
     expect(left.map((p) => [p.message.messageId, p.attempts])).toEqual([['second', 0]]);
-    // It did not write over the record the watchdog left.
+    // It did not write over the record the watchdog left, and left the queue to the watchdog.
     expect(await taskStore.get(user)).toEqual(stopped);
+    expect(pendingLeft).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { MessageReceived } from '../schemas/index.ts';
 import type { PendingMessage, PendingMessages } from './runtime/pending-messages.ts';
 import { TaskStateConflictError, type TaskStateStore } from './runtime/task-state.ts';
-import type { TurnOptions } from './turn-runner.ts';
+import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
 /** The few logger methods the worker uses; the Powertools logger fits. */
 export interface ContainerWorkerLogger {
@@ -16,12 +16,17 @@ export interface ContainerWorkerDeps {
   userId: string;
   /** This task's id as the lifecycle record knows it (ECS task ARN, or `local:<pid>`). */
   taskId: string;
-  taskState: Pick<TaskStateStore, 'touch' | 'beginStop' | 'markStopped'>;
-  pending: Pick<PendingMessages, 'list' | 'markAttempt' | 'remove'>;
+  taskState: Pick<TaskStateStore, 'markRunning' | 'touch' | 'beginStop' | 'markStopped'>;
+  pending: Pick<PendingMessages, 'list' | 'markAttempt' | 'releaseAttempt' | 'remove'>;
   /** Runs one agent turn and publishes its reply (the shared turn runner). */
-  runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<void>;
+  runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
   /** Answers a message the agent crashed on too often, instead of running it again. */
   answerWithError: (message: MessageReceived) => Promise<void>;
+  /**
+   * Told when the task has stopped (the record is idle again) with messages still queued, e.g. those
+   * behind the one a Spot interruption cut short: someone must start a task for them again.
+   */
+  onPendingLeft: () => Promise<void>;
   logger: ContainerWorkerLogger;
   /** How long one turn may take, reply included. */
   turnTimeoutMs: number;
@@ -30,10 +35,19 @@ export interface ContainerWorkerDeps {
   /** How often the pending queue is read while idle. @default 500 */
   pollIntervalMs?: number;
   /**
-   * How long `stop()` waits for the turn in flight. Below ECS's 30 s stopTimeout, so the turn's
-   * state is saved before SIGKILL. @default 20000
+   * How long `stop()` lets the turn in flight run on before interrupting it. @default 20000
    */
   shutdownGraceMs?: number;
+  /**
+   * How long an interrupted turn gets to stop OpenClaw and save the session state. Grace plus this must
+   * stay below the container's stop timeout (ECS sends SIGKILL after it). @default 15000
+   */
+  interruptWaitMs?: number;
+  /**
+   * How often a running turn refreshes the task's idle clock, so the watchdog never takes a long turn
+   * for an idle task. @default 60000
+   */
+  heartbeatMs?: number;
   /**
    * Attempts a message may take; one past this means earlier tasks crashed mid-turn on it each time.
    * @default 2
@@ -43,8 +57,11 @@ export interface ContainerWorkerDeps {
   now?: () => number;
 }
 
-/** Why `run()` ended: the task went idle and retired itself, or it was told to stop. */
-export type ContainerWorkerExit = 'idle' | 'signal';
+/**
+ * Why `run()` ended: the task went idle and retired itself, it was told to stop, or the record does not
+ * (or no longer) name this task, so it must not take messages.
+ */
+export type ContainerWorkerExit = 'idle' | 'signal' | 'not-owner';
 
 /** The long-running loop of a user's Fargate task. */
 export interface ContainerWorker {
@@ -83,6 +100,8 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
   const idleTimeoutMs = deps.idleTimeoutMs ?? 15 * 60_000;
   const pollIntervalMs = deps.pollIntervalMs ?? 500;
   const shutdownGraceMs = deps.shutdownGraceMs ?? 20_000;
+  const interruptWaitMs = deps.interruptWaitMs ?? 15_000;
+  const heartbeatMs = deps.heartbeatMs ?? 60_000;
   const maxAttempts = deps.maxAttempts ?? 2;
 
   let stopRequested = false;
@@ -110,9 +129,53 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
   );
 
   /**
+   * Runs one turn, refreshing the idle clock while it lasts. If `stop()` is called and the grace runs
+   * out, the turn is interrupted and gets `interruptWaitMs` to save its state.
+   * @returns 'interrupted' when the message was not answered and must be handed back
+   */
+  async function runTurnWithinGrace(message: MessageReceived): Promise<'done' | 'failed' | 'interrupted'> {
+    const log = { messageId: message.messageId };
+    const interrupt = new AbortController();
+    const heartbeat = setInterval(() => {
+      taskState.touch(userId, taskId).catch(() => undefined);
+    }, heartbeatMs);
+    const turn = deps
+      .runTurn(message, { deadlineAt: now() + deps.turnTimeoutMs, signal: interrupt.signal })
+      .then(
+        (outcome) => (outcome === 'interrupted' ? ('interrupted' as const) : ('done' as const)),
+        (error: unknown) => {
+          logger.error('turn failed without a reply; message left queued for a retry', {
+            ...log,
+            error: error instanceof Error ? error.message : String(error),
+          });
+          return 'failed' as const;
+        },
+      );
+    try {
+      const first = await Promise.race([turn, graceOver]);
+      if (first !== 'grace') return first;
+      logger.warn('shutdown grace over; interrupting the turn', log);
+      interrupt.abort();
+      let waitTimer: NodeJS.Timeout | undefined;
+      const settled = await Promise.race([
+        turn,
+        new Promise<'interrupted'>((resolve) => {
+          waitTimer = setTimeout(() => resolve('interrupted'), interruptWaitMs);
+        }),
+      ]);
+      clearTimeout(waitTimer);
+      // A turn that answered in the last moment is answered; anything else goes back to the queue.
+      return settled === 'done' ? 'done' : 'interrupted';
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /**
    * Answers one queued message.
-   * @returns 'handed-back' when the grace ran out mid-turn, 'lost-task' when the record says this task
-   * no longer runs, 'answered' otherwise (the message may also have been left for a retry)
+   * @returns 'handed-back' when the task is stopping and the turn was interrupted, 'lost-task' when the
+   * record says this task no longer runs, 'answered' otherwise (the message may also have been left for a
+   * retry)
    */
   async function handle(item: PendingMessage): Promise<'answered' | 'handed-back' | 'lost-task'> {
     const { message, seq } = item;
@@ -127,21 +190,13 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
       await deps.answerWithError(message);
     } else {
       logger.info('turn started', { ...log, attempts });
-      const outcome = await Promise.race([
-        deps.runTurn(message, { deadlineAt: now() + deps.turnTimeoutMs }).then(
-          () => 'done' as const,
-          (error: unknown) => {
-            logger.error('turn failed without a reply; message left queued for a retry', {
-              ...log,
-              error: error instanceof Error ? error.message : String(error),
-            });
-            return 'failed' as const;
-          },
-        ),
-        graceOver,
-      ]);
-      // Not removed: the next task, or the Lambda fallback, takes it from the queue.
-      if (outcome === 'grace') return 'handed-back';
+      const outcome = await runTurnWithinGrace(message);
+      if (outcome === 'interrupted') {
+        // Not removed: the next task, or the Lambda fallback, takes it from the queue. Being stopped is
+        // not a crash, so the attempt does not count against the message.
+        await pending.releaseAttempt(userId, seq);
+        return 'handed-back';
+      }
       if (outcome === 'failed') {
         await pause(pollIntervalMs);
         return 'answered';
@@ -151,13 +206,39 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
     return (await taskState.touch(userId, taskId)) ? 'answered' : 'lost-task';
   }
 
-  /** Moves the record to idle after a stop; someone else (the watchdog) may have done it already. */
-  async function markStopped(): Promise<void> {
+  /**
+   * Moves the record to idle after a stop; someone else (the watchdog) may have done it already.
+   * @returns whether this call did it
+   */
+  async function markStopped(): Promise<boolean> {
     try {
       await taskState.markStopped(userId, taskId);
+      return true;
     } catch (error) {
       if (!(error instanceof TaskStateConflictError)) throw error;
       logger.info('task record already moved on', { status: error.current.status });
+      return false;
+    }
+  }
+
+  /**
+   * After this task made the record idle: messages still queued (the one handed back, those behind it,
+   * one that arrived as the task retired) need a new runtime. Whoever moves the record on owns them —
+   * a watchdog that stopped us resumes them itself.
+   */
+  async function handOverLeftovers(): Promise<void> {
+    try {
+      const left = await pending.list(userId);
+      if (left.length === 0) return;
+      logger.warn('messages still queued after the task stopped; asking for a new runtime', {
+        count: left.length,
+      });
+      await deps.onPendingLeft();
+    } catch (error) {
+      // They stay queued, and the user's next message starts a task that answers them first.
+      logger.error('could not hand over the queued messages', {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 
@@ -177,11 +258,20 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
       if (current.status === 'running' && current.taskId === taskId) return 'busy';
       return 'signal';
     }
-    await markStopped();
+    if (await markStopped()) await handOverLeftovers();
     return 'idle';
   }
 
   async function run(): Promise<ContainerWorkerExit> {
+    // Ready: claim the start the selector recorded. A record that moved on (the watchdog gave up on a
+    // slow start) or names another task means this task is unowned and must not take messages.
+    try {
+      await taskState.markRunning(userId, taskId);
+    } catch (error) {
+      if (!(error instanceof TaskStateConflictError)) throw error;
+      logger.warn('task record does not expect this task; exiting', { status: error.current.status });
+      return 'not-owner';
+    }
     let lastActivityAt = now();
     while (!stopRequested) {
       try {
@@ -191,7 +281,7 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
           lastActivityAt = now();
           if (result === 'lost-task') {
             logger.warn('task record no longer names this task; exiting');
-            return 'signal';
+            return 'not-owner';
           }
           if (result === 'handed-back') {
             logger.warn('turn outlasted the shutdown grace; message handed back', {
@@ -209,7 +299,7 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
           }
           if (retired === 'signal') {
             logger.warn('task record no longer names this task; exiting');
-            return 'signal';
+            return 'not-owner';
           }
           lastActivityAt = now();
           continue;
@@ -222,7 +312,7 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
       }
       await pause(pollIntervalMs);
     }
-    await markStopped();
+    if (await markStopped()) await handOverLeftovers();
     return 'signal';
   }
 

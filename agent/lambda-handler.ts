@@ -1,41 +1,61 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createPublisher } from '../bus/index.ts';
-import type { BusEnvelope } from '../schemas/index.ts';
 import { createStorage } from '../schemas/table.ts';
+import { createInvocationHandler } from './invocation-handler.ts';
 import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
-import { createMessageHandler } from './message-handler.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createCrashReply } from './runtime/crash-reply.ts';
+import { createPendingDrain } from './runtime/pending-drain.ts';
+import { createPendingMessages } from './runtime/pending-messages.ts';
+import { announcePendingWaiting } from './runtime/pending-waiting.ts';
+import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 const logger = new Logger({ serviceName: 'agent' });
-let handleMessage: ReturnType<typeof createMessageHandler> | undefined;
+let handleInvocation: ReturnType<typeof createInvocationHandler> | undefined;
 
-/**
- * Lambda entry of the agent: one turn per invocation. The event is the bus envelope of a
- * `MessageReceived`; the turn's abort is tied to this invocation's deadline.
- */
-export async function handler(event: BusEnvelope, context: Context): Promise<void> {
-  handleMessage ??= createMessageHandler({
+function createHandler(context: Context) {
+  const storage = createStorage();
+  const publisher = createPublisher();
+  const runTurn = createTurnRunner({
+    storage,
+    publisher,
+    sessionStore: createSessionStore(),
+    loadAdapter: () => loadOpenClaw(),
     logger,
-    runTurn: createTurnRunner({
-      storage: createStorage(),
-      publisher: createPublisher(),
-      sessionStore: createSessionStore(),
-      loadAdapter: () => loadOpenClaw(),
+    // Not /tmp/openclaw: OpenClaw writes its own daily log there.
+    workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
+    defaultLlm: defaultLlmSettingsFromEnv(),
+    owner: `lambda:${context.logStreamName}`,
+    reserveMs: 8_000,
+    // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
+    ...(process.env.SECRETS_PREFIX
+      ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
+      : {}),
+  });
+  return createInvocationHandler({
+    logger,
+    runTurn,
+    drainPending: createPendingDrain({
+      taskState: createTaskStateStore(storage),
+      pending: createPendingMessages(storage),
+      runTurn,
+      answerWithError: createCrashReply({ storage, publisher }),
+      continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
       logger,
-      // Not /tmp/openclaw: OpenClaw writes its own daily log there.
-      workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
-      defaultLlm: defaultLlmSettingsFromEnv(),
-      owner: `lambda:${context.logStreamName}`,
-      reserveMs: 8_000,
-      // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
-      ...(process.env.SECRETS_PREFIX
-        ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
-        : {}),
     }),
   });
-  await handleMessage(event, Date.now() + context.getRemainingTimeInMillis());
+}
+
+/**
+ * Lambda entry of the agent, invoked asynchronously by the runtime selector with an `AgentInvocation`:
+ * one turn, or the in-order drain of a user's queue. The turn's abort is tied to this invocation's
+ * deadline.
+ */
+export async function handler(event: unknown, context: Context): Promise<void> {
+  handleInvocation ??= createHandler(context);
+  await handleInvocation(event, Date.now() + context.getRemainingTimeInMillis());
 }

@@ -55,6 +55,21 @@ export function defaultLlmSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
 }
 
 /**
+ * The environment that makes `defaultLlmSettingsFromEnv` return `llm` again: how a parent process hands
+ * its default LLM to a child (local mode's container). The key itself is not in it; it travels under the
+ * name `apiKeyRef` gives it.
+ */
+export function llmSettingsToEnv(llm: LlmSettings): Record<string, string> {
+  return {
+    OPENCLAW_LLM_PROVIDER: llm.provider,
+    OPENCLAW_LLM_API: llm.api,
+    OPENCLAW_LLM_MODEL: llm.model,
+    ...(llm.baseUrl ? { OPENCLAW_LLM_BASE_URL: llm.baseUrl } : {}),
+    ...(llm.apiKeyRef ? { OPENCLAW_LLM_API_KEY_REF: llm.apiKeyRef } : {}),
+  };
+}
+
+/**
  * The user's own choice if they made one, else the deployment default. Stored settings that no longer
  * validate (hand-edited, or from an older schema) fall back to the default with a warning, not silently.
  */

@@ -14,6 +14,7 @@ import { type FakeLlm, startFakeLlm } from '../test/fixtures/fake-llm.ts';
 import { startLocalAws } from '../test/fixtures/local-aws.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
 import { createSessionStore } from './session-store.ts';
+import { findStoredReply } from './turn-records.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 /** Everything the agent publishes, captured by a catch-all route on a local bus. */
@@ -41,7 +42,12 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     baseUrl: fake.baseUrl,
   });
 
-  const runnerWith = (defaultLlm: LlmSettings, reserveMs = 1_000, root = workRoot) =>
+  const runnerWith = (
+    defaultLlm: LlmSettings,
+    reserveMs = 1_000,
+    root = workRoot,
+    loadAdapter = () => adapter,
+  ) =>
     createTurnRunner({
       storage: aws.storage,
       publisher: createPublisher({
@@ -49,7 +55,7 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
         eventBusName: 'test',
       }),
       sessionStore: createSessionStore({ bucket: aws.bucket, client: aws.s3Client }),
-      loadAdapter: () => adapter,
+      loadAdapter,
       logger: new Logger({ logLevel: 'SILENT' }),
       workRoot: root,
       defaultLlm,
@@ -127,6 +133,95 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     expect(completed).toMatchObject({ status: 'aborted', error: { code: 'TURN_TIMEOUT' } });
     expect(completed?.error?.message).toContain('did not finish within 5 seconds');
   }, 60_000);
+
+  it('interrupts a turn on its signal without answering it, so the next runtime answers it in full', async () => {
+    // Prepare: the LLM never answers, so the turn is still running when the runtime is told to stop
+    const input = message('interrupted', 'Take your time');
+    const interrupt = new AbortController();
+    const requestsBefore = slowLlm.requests.length;
+
+    // Act
+    const turn = runnerWith(llmSettings(slowLlm))(input, {
+      deadlineAt: Date.now() + 60_000,
+      signal: interrupt.signal,
+    });
+    const deadline = Date.now() + 30_000;
+    while (slowLlm.requests.length === requestsBefore && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const reachedLlm = slowLlm.requests.length > requestsBefore;
+    interrupt.abort();
+    const outcome = await turn;
+    const storedAfterInterrupt = await findStoredReply(aws.storage, input.messageId);
+
+    // Act: the message, handed back, is taken by another runtime
+    const retried = await runnerWith(llmSettings(llm))(input, { deadlineAt: Date.now() + 60_000 });
+
+    // Assess
+    expect(reachedLlm).toBe(true);
+    expect(outcome).toBe('interrupted');
+    expect(storedAfterInterrupt).toBeUndefined();
+    expect(retried).toBe('answered');
+    const completed = events.filter(
+      (e) =>
+        e['detail-type'] === 'ReplyCompleted.v1' &&
+        (e.detail as ReplyCompleted).inReplyTo === input.messageId,
+    );
+    expect(completed.map((e) => (e.detail as ReplyCompleted).status)).toEqual(['ok']);
+  }, 90_000);
+
+  it('interrupts a turn whose signal fires while it is still getting ready', async () => {
+    // Prepare: the runtime is told to stop while the turn loads OpenClaw, before it reaches the LLM
+    const input = message('interrupted-loading', 'Are you awake?');
+    const interrupt = new AbortController();
+    const loadAndInterrupt = async () => {
+      interrupt.abort();
+      return adapter;
+    };
+    const deadlineAt = Date.now() + 60_000;
+
+    // Act
+    const turn = runnerWith(
+      llmSettings(slowLlm),
+      1_000,
+      workRoot,
+      loadAndInterrupt,
+    )(input, {
+      deadlineAt,
+      signal: interrupt.signal,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      turn,
+      new Promise<'still running'>((resolve) => {
+        // Far from the few seconds an aborted turn takes, and far from the deadline a missed abort waits for.
+        timer = setTimeout(() => resolve('still running'), 30_000);
+      }),
+    ]);
+    clearTimeout(timer);
+
+    // Assess
+    expect(outcome).toBe('interrupted');
+    expect(await findStoredReply(aws.storage, input.messageId)).toBeUndefined();
+    await turn;
+  }, 90_000);
+
+  it('does not start a turn whose signal is already aborted', async () => {
+    // Prepare
+    const input = message('interrupted-early', 'Never mind');
+    const requestsBefore = llm.requests.length;
+
+    // Act
+    const outcome = await runnerWith(llmSettings(llm))(input, {
+      deadlineAt: Date.now() + 60_000,
+      signal: AbortSignal.abort(),
+    });
+
+    // Assess
+    expect(outcome).toBe('interrupted');
+    expect(llm.requests.length).toBe(requestsBefore);
+    expect(await findStoredReply(aws.storage, input.messageId)).toBeUndefined();
+  }, 30_000);
 
   it('answers two simultaneous messages of one user one after the other, both in the session', async () => {
     // Prepare
@@ -213,20 +308,7 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     };
 
     // Act
-    await handler(
-      {
-        version: '0',
-        id: 'e',
-        'detail-type': 'MessageReceived.v1',
-        source: 'openclaw.web',
-        account: '1',
-        time: '',
-        region: 'x',
-        resources: [],
-        detail: input,
-      },
-      context as unknown as Context,
-    );
+    await handler({ kind: 'turn', message: input }, context as unknown as Context);
 
     // Assess
     expect(completedFor(input.messageId)).toMatchObject({ status: 'ok' });

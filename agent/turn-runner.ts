@@ -46,7 +46,16 @@ export interface TurnRunnerOptions {
 export interface TurnOptions {
   /** Epoch ms by which everything, reply included, must be done (the Lambda deadline). */
   deadlineAt: number;
+  /**
+   * Interrupts the turn without answering it: the container is being stopped (Spot interruption,
+   * StopTask) and hands the message back to be answered elsewhere. OpenClaw is aborted, the session state
+   * is saved once it has settled, and no reply is published.
+   */
+  signal?: AbortSignal;
 }
+
+/** How a turn ended: answered (a reply, possibly an error, was published) or interrupted by `signal`. */
+export type TurnOutcome = 'answered' | 'interrupted';
 
 /** Sent as the API key when none is set; local OpenAI-compatible servers ignore it. */
 const KEYLESS_PLACEHOLDER = 'no-key-configured';
@@ -73,7 +82,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
     return true;
   }
 
-  return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<void> {
+  return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<TurnOutcome> {
     const startedAt = Date.now();
     const abortAt = turn.deadlineAt - reserveMs;
     const { userId, conversationId, replyTo, messageId } = message;
@@ -89,13 +98,20 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       // Stored before it is published: if publishing fails, the redelivery republishes it.
       beforeComplete: (reply) => storeReply(storage, reply),
     });
-    const fail = (error: UserFacingError, status: 'error' | 'aborted' = 'error', text = '') =>
-      stream.complete({ status, text, error, durationMs: Date.now() - startedAt });
+    const fail = async (
+      error: UserFacingError,
+      status: 'error' | 'aborted' = 'error',
+      text = '',
+    ): Promise<TurnOutcome> => {
+      await stream.complete({ status, text, error, durationMs: Date.now() - startedAt });
+      return 'answered';
+    };
 
     if (await replayStoredReply(messageId)) {
       log.info('message delivered again; stored reply republished');
-      return;
+      return 'answered';
     }
+    if (turn.signal?.aborted) return 'interrupted';
 
     await publisher
       .publish({
@@ -139,7 +155,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
 
     try {
       // A second delivery that waited for the first one's lock finds its reply here.
-      if (await replayStoredReply(messageId)) return;
+      if (await replayStoredReply(messageId)) return 'answered';
+      if (turn.signal?.aborted) return 'interrupted';
       const secret = llm.apiKeyRef ? await resolveSecret(llm.apiKeyRef).catch(() => undefined) : undefined;
       const userDir = join(workRoot, 'users', encodeURIComponent(userId));
       const { outcome: restored, stateDir } = await sessionStore.restore(userId, userDir);
@@ -153,6 +170,10 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         () => abort.abort(new Error('turn deadline reached')),
         Math.max(0, abortAt - Date.now()),
       );
+      const interrupt = () => abort.abort(new Error('turn interrupted: the runtime is stopping'));
+      turn.signal?.addEventListener('abort', interrupt, { once: true });
+      // A signal that fired while the turn got ready (restore, OpenClaw import) fires no event any more.
+      if (turn.signal?.aborted) interrupt();
       let result: OpenClawTurnResult;
       try {
         result = await adapter.runTurn({
@@ -170,6 +191,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         });
       } finally {
         clearTimeout(timer);
+        turn.signal?.removeEventListener('abort', interrupt);
       }
 
       // Save even after an error (OpenClaw may have recorded the user's message), but never a state
@@ -188,6 +210,11 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         deltas: stream.deltaCount,
       });
 
+      if (turn.signal?.aborted) {
+        // Handed back unanswered: the runtime that takes the message next answers it in full.
+        log.warn('turn interrupted; message handed back unanswered', { savedBytes });
+        return 'interrupted';
+      }
       if (result.aborted) {
         // Keep what the user already saw streaming, and say why it stopped.
         return await fail(
@@ -203,9 +230,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         return await fail(TurnErrors.llmFailed(llm.provider, detail));
       }
       await stream.complete({ status: 'ok', text: result.text, durationMs, usage: result.usage });
+      return 'answered';
     } catch (error) {
       log.error('turn failed', { error: error as Error });
-      await fail(TurnErrors.internal());
+      // An interrupted turn is handed back whatever went wrong after the interrupt: the next runtime answers it.
+      if (turn.signal?.aborted) return 'interrupted';
+      return await fail(TurnErrors.internal());
     } finally {
       await lease.release().catch((error) => log.warn('lock release failed', { error: error as Error }));
     }

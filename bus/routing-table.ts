@@ -7,8 +7,12 @@ import type { EventPattern } from './pattern-matcher.ts';
  * drift apart. A new channel adds one route here for its replies.
  */
 
-/** Names of the handlers a route can target. CDK maps each to a Lambda function, local mode to a function. */
-export type TargetId = 'agent' | 'web-consumer';
+/**
+ * Names of the handlers events reach. CDK maps each to a Lambda function, local mode to a function. The
+ * agent is no rule's target: the runtime selector invokes it (asynchronously), but its retry settings
+ * live here with the others.
+ */
+export type TargetId = 'runtime-selector' | 'agent' | 'web-consumer';
 
 /**
  * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
@@ -44,8 +48,14 @@ export interface Route {
  * never nowhere. The local bus emulates the handler retries; local delivery itself cannot fail.
  */
 export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
+  'runtime-selector': {
+    description: 'Decides where each message runs (Lambda or the user’s Fargate task) and starts tasks.',
+    // Idempotent: queueing is keyed by message, and only one delivery can win a task start.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 900,
+  },
   agent: {
-    description: 'Runs one agent turn per MessageReceived.',
+    description: 'Runs one agent turn, or answers a user’s queue in order; invoked by the runtime selector.',
     // The turn answers every failure it can itself; it throws only when its reply could not be
     // published, and a retry then republishes the stored reply (no second LLM call).
     retryAttempts: 2,
@@ -69,11 +79,18 @@ const INGRESS_SOURCES = [
 
 export const ROUTES: readonly Route[] = [
   {
-    name: 'message-received-to-agent',
-    description: 'Every user message runs one agent turn.',
+    name: 'message-received-to-runtime-selector',
+    description: 'Every user message goes to the runtime selector, which runs its turn on Lambda or Fargate.',
     pattern: { source: INGRESS_SOURCES, 'detail-type': ['MessageReceived.v1'] },
-    target: 'agent',
+    target: 'runtime-selector',
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 900 },
+  },
+  {
+    name: 'pending-messages-to-runtime-selector',
+    description: 'Queued messages whose task exited get a new task, or the Lambda fallback.',
+    pattern: { source: [EventSources.agent], 'detail-type': ['PendingMessagesWaiting.v1'] },
+    target: 'runtime-selector',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
   },
   {
     name: 'web-replies-to-web-consumer',

@@ -75,6 +75,13 @@ export const AgentStatusChangedSchema = z.object({
   status: AgentStatusSchema,
   /** Short human text, e.g. "Waking up the agent…". */
   message: z.string().max(500),
+  /** Where the runtime selector sent this message's turn, and why (shown to the user, and logged). */
+  runtime: z
+    .object({
+      kind: z.enum(['lambda', 'fargate']),
+      reason: z.string().max(200),
+    })
+    .optional(),
 });
 
 export const ScheduleFiredSchema = z.object({
@@ -85,6 +92,16 @@ export const ScheduleFiredSchema = z.object({
   conversationId: ConversationIdSchema,
   replyTo: ReplyToSchema,
   runtime: RuntimePreferenceSchema.optional(),
+});
+
+/**
+ * A user's queued messages have nobody to answer them: their Fargate task exited with messages still
+ * waiting (Spot interruption, idle exit racing a new message), or the Lambda drain ran out of time. The
+ * runtime selector takes it and starts a task again, or answers the queue on Lambda.
+ */
+export const PendingMessagesWaitingSchema = z.object({
+  userId: UserIdSchema,
+  reason: z.enum(['task-exited', 'lambda-drain-continues']),
 });
 
 /** Event `source` values: one per producing component. */
@@ -105,6 +122,7 @@ export const EventCatalog = {
   'ReplyCompleted.v1': ReplyCompletedSchema,
   'AgentStatusChanged.v1': AgentStatusChangedSchema,
   'ScheduleFired.v1': ScheduleFiredSchema,
+  'PendingMessagesWaiting.v1': PendingMessagesWaitingSchema,
 } as const;
 
 export type DetailType = keyof typeof EventCatalog;

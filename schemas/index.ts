@@ -24,6 +24,7 @@ export {
   EventSources,
   isDetailType,
   MessageReceivedSchema,
+  PendingMessagesWaitingSchema,
   parseDetail,
   ReplyCompletedSchema,
   ReplyDeltaSchema,

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Entity } from 'dynamodb-toolbox/entity';
+import { boolean } from 'dynamodb-toolbox/schema/boolean';
 import { item } from 'dynamodb-toolbox/schema/item';
 import { number } from 'dynamodb-toolbox/schema/number';
 import { string } from 'dynamodb-toolbox/schema/string';
@@ -17,6 +18,15 @@ export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'expiresAt';
 
+/**
+ * A sparse index of the task records that are not idle, for the watchdog: only those records carry the
+ * attribute, so the index stays as small as the number of live tasks and is read with one Query.
+ */
+export const ACTIVE_TASKS_INDEX = 'active-tasks';
+export const ACTIVE_TASK_ATTRIBUTE = 'activeTask';
+/** The one value of {@link ACTIVE_TASK_ATTRIBUTE}: the index's partition. */
+export const ACTIVE_TASK_MARK = 'TASK';
+
 export interface StorageOptions {
   /** @default a client for the region and endpoint in the environment (`AWS_ENDPOINT_URL_DYNAMODB` locally) */
   documentClient?: DynamoDBDocumentClient;
@@ -29,6 +39,9 @@ function createTable(documentClient: DynamoDBDocumentClient, tableName: string) 
     name: tableName,
     partitionKey: { name: PARTITION_KEY, type: 'string' },
     sortKey: { name: SORT_KEY, type: 'string' },
+    indexes: {
+      [ACTIVE_TASKS_INDEX]: { type: 'global', partitionKey: { name: ACTIVE_TASK_ATTRIBUTE, type: 'string' } },
+    },
     documentClient,
   });
 }
@@ -141,6 +154,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       /** Epoch ms of the last message the task took; the watchdog's idle clock. */
       lastActivityAt: number().optional(),
       version: number(),
+      /** Set (to ACTIVE_TASK_MARK) on every status but idle: the key of the sparse active-tasks index. */
+      activeTask: string().optional().savedAs(ACTIVE_TASK_ATTRIBUTE),
     }),
     computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'TASK' }),
   });
@@ -165,7 +180,98 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ userId, seq }) => ({ pk: `USER#${userId}`, sk: `PENDING#${seq}` }),
   });
 
+  /**
+   * Which internal user a channel account belongs to (Telegram, Discord or Slack user id -> our user id),
+   * written when the person links it with a code from their signed-in web session.
+   */
+  const ChannelIdentityEntity = new Entity({
+    name: 'ChannelIdentity',
+    table,
+    timestamps: false,
+    schema: item({
+      channel: string().key(),
+      channelUserId: string().key(),
+      userId: string(),
+      linkedAt: string(),
+    }),
+    computeKey: ({ channel, channelUserId }) => ({
+      pk: `IDENTITY#${channel}#${channelUserId}`,
+      sk: 'IDENTITY',
+    }),
+  });
+
+  /** A one-time code a signed-in user sends to a bot (`/link CODE`) to link that channel account. */
+  const LinkCodeEntity = new Entity({
+    name: 'LinkCode',
+    table,
+    timestamps: false,
+    schema: item({
+      code: string().key(),
+      userId: string(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ code }) => ({ pk: `LINKCODE#${code}`, sk: 'LINKCODE' }),
+  });
+
+  /** Failed `/link` attempts of one channel account in the current window: codes cannot be guessed by brute force. */
+  const LinkAttemptsEntity = new Entity({
+    name: 'LinkAttempts',
+    table,
+    timestamps: false,
+    schema: item({
+      channel: string().key(),
+      channelUserId: string().key(),
+      failures: number(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ channel, channelUserId }) => ({
+      pk: `LINKTRY#${channel}#${channelUserId}`,
+      sk: 'LINKTRY',
+    }),
+  });
+
+  /** The conversation a channel chat is in now; `/new` replaces it so the agent starts afresh. */
+  const ChannelConversationEntity = new Entity({
+    name: 'ChannelConversation',
+    table,
+    timestamps: false,
+    schema: item({
+      channel: string().key(),
+      chatKey: string().key(),
+      conversationId: string(),
+      startedAt: string(),
+    }),
+    computeKey: ({ channel, chatKey }) => ({ pk: `CHAT#${channel}#${chatKey}`, sk: 'CHAT' }),
+  });
+
+  /**
+   * How far a reply has been delivered on a channel that streams by editing messages: the platform's ids
+   * of the messages posted for it and the highest `seq` shown, so out-of-order deltas never overwrite
+   * newer text and the completed reply edits the same messages.
+   */
+  const ChannelReplyEntity = new Entity({
+    name: 'ChannelReply',
+    table,
+    timestamps: false,
+    schema: item({
+      inReplyTo: string().key(),
+      /** JSON array of the platform's message ids, in order. */
+      messageIds: string(),
+      seq: number(),
+      completed: boolean(),
+      /** Epoch ms of the last edit, for the platform's edit rate. */
+      editedAt: number(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ inReplyTo }) => ({ pk: `CHREPLY#${inReplyTo}`, sk: 'CHREPLY' }),
+  });
+
   return {
+    ChannelIdentityEntity,
+    LinkCodeEntity,
+    LinkAttemptsEntity,
+    ChannelConversationEntity,
+    ChannelReplyEntity,
     TaskStateEntity,
     PendingMessageEntity,
     ConnectionEntity,

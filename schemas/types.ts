@@ -3,6 +3,7 @@ import type { LlmSettingsSchema, ReplyToSchema, UserFacingErrorSchema } from './
 import type {
   AgentStatusChangedSchema,
   MessageReceivedSchema,
+  PendingMessagesWaitingSchema,
   ReplyCompletedSchema,
   ReplyDeltaSchema,
   RuntimePreferenceSchema,
@@ -20,6 +21,7 @@ export type ReplyDelta = z.infer<typeof ReplyDeltaSchema>;
 export type ReplyCompleted = z.infer<typeof ReplyCompletedSchema>;
 export type AgentStatusChanged = z.infer<typeof AgentStatusChangedSchema>;
 export type ScheduleFired = z.infer<typeof ScheduleFiredSchema>;
+export type PendingMessagesWaiting = z.infer<typeof PendingMessagesWaitingSchema>;
 
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 export type SendMessageFrame = z.infer<typeof SendMessageFrameSchema>;

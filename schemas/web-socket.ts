@@ -5,7 +5,7 @@ import {
   MessageIdSchema,
   UserFacingErrorSchema,
 } from './common.ts';
-import { AgentStatusSchema, ReplyStatusSchema } from './events.ts';
+import { AgentStatusChangedSchema, AgentStatusSchema, ReplyStatusSchema } from './events.ts';
 
 /**
  * The web chat's wire protocol over API Gateway WebSocket. The gateway picks the route from
@@ -70,6 +70,8 @@ export const StatusFrameSchema = z.object({
   inReplyTo: MessageIdSchema.optional(),
   status: AgentStatusSchema,
   message: z.string(),
+  /** Where the message's turn runs and why, when the runtime selector said so. */
+  runtime: AgentStatusChangedSchema.shape.runtime,
 });
 
 export const PongFrameSchema = z.object({ type: z.literal('pong') });

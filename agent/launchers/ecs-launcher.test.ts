@@ -11,7 +11,7 @@ interface FakeReply {
   errorType?: string;
   body: Record<string, unknown>;
 }
-type Operation = 'RunTask' | 'StopTask' | 'DescribeTasks';
+type Operation = 'RunTask' | 'StopTask' | 'DescribeTasks' | 'ListTasks';
 
 const TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const ARN = (id: string) => `arn:aws:ecs:us-east-1:111122223333:task/agents/${id}`;
@@ -281,6 +281,72 @@ describe('the ECS launcher (loopback fake of the ECS JSON 1.1 API)', () => {
     expect(await launcher.describe(['abc'])).toEqual([{ taskId: 'abc', state: 'running' }]);
     expect(await launcher.describe([])).toEqual([]);
     expect(calls).toHaveLength(1);
+  });
+
+  it("lists the live agent tasks page by page, with when each was created, and nobody else's", async () => {
+    // Prepare: 150 tasks over two pages; some are someone else's, some were told to stop
+    const ids = Array.from({ length: 150 }, (_, i) => ARN(`t${i}`));
+    const createdAt = (i: number) => 1_764_000_000 + i + 0.25;
+    const ours = startedByForUser('some-user');
+    const startedByOf = (i: number) => {
+      if (i % 10 === 1) return 'manual-debugging';
+      if (i % 10 === 2) return undefined;
+      // Shares the prefix's letters, but not the prefix.
+      if (i % 10 === 3) return `openclawx-${ours.slice(9)}`;
+      return ours;
+    };
+    const statusOf = (i: number) => {
+      if (i % 10 === 4) return { lastStatus: 'RUNNING', desiredStatus: 'STOPPED' };
+      if (i % 10 === 5) return { lastStatus: 'STOPPED', desiredStatus: 'STOPPED' };
+      if (i % 10 === 6) return { lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING' };
+      return { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' };
+    };
+    handlers.ListTasks = (input) =>
+      input.nextToken === 'page-2'
+        ? { body: { taskArns: ids.slice(100) } }
+        : { body: { taskArns: ids.slice(0, 100), nextToken: 'page-2' } };
+    handlers.DescribeTasks = (input) => ({
+      body: {
+        tasks: (input.tasks as string[]).map((taskArn) => {
+          const i = Number(taskArn.split('/t')[1]);
+          const startedBy = startedByOf(i);
+          return { taskArn, createdAt: createdAt(i), ...statusOf(i), ...(startedBy ? { startedBy } : {}) };
+        }),
+      },
+    });
+    const launcher = createEcsLauncher(launcherOptions());
+
+    // Act
+    const listed = await launcher.list();
+
+    // Assess
+    const listCalls = calls.filter((c) => c.operation === 'ListTasks').map((c) => c.input);
+    expect(listCalls).toEqual([
+      { cluster: 'agents', desiredStatus: 'RUNNING', maxResults: 100 },
+      { cluster: 'agents', desiredStatus: 'RUNNING', maxResults: 100, nextToken: 'page-2' },
+    ]);
+    const describeCalls = calls.filter((c) => c.operation === 'DescribeTasks');
+    expect(describeCalls.map((c) => (c.input.tasks as string[]).length)).toEqual([100, 50]);
+    expect(describeCalls.every((c) => c.input.cluster === 'agents')).toBe(true);
+    const expected = ids
+      .map((taskId, i) => ({ taskId, i }))
+      .filter(({ i }) => ![1, 2, 3, 4, 5].includes(i % 10))
+      .map(({ taskId, i }) => ({ taskId, startedAt: Math.round(createdAt(i) * 1000) }));
+    expect(listed).toEqual(expected);
+    expect(listed).toHaveLength(75);
+  });
+
+  it('lists nothing, and describes nothing, for an empty cluster', async () => {
+    // Prepare
+    handlers.ListTasks = () => ({ body: { taskArns: [] } });
+    const launcher = createEcsLauncher({ ...launcherOptions(), startedBy: 'dev' });
+
+    // Act
+    const listed = await launcher.list();
+
+    // Assess
+    expect(listed).toEqual([]);
+    expect(calls.map((c) => c.operation)).toEqual(['ListTasks']);
   });
 
   it('counts a running task that was told to stop as stopped', () => {

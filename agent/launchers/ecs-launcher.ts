@@ -4,6 +4,7 @@ import {
   type DescribeTasksCommandOutput,
   ECSClient,
   type Failure,
+  ListTasksCommand,
   RunTaskCommand,
   type RunTaskCommandOutput,
   StopTaskCommand,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import {
   type LaunchRequest,
+  type ListedTask,
   type TaskInfo,
   TaskLaunchError,
   type TaskLauncher,
@@ -172,7 +174,33 @@ export function createEcsLauncher(options: EcsLauncherOptions): TaskLauncher {
     });
   }
 
-  return { start, stop, describe };
+  /** ListTasks pages through the cluster's live tasks; DescribeTasks adds when each was created. */
+  async function list(): Promise<ListedTask[]> {
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListTasksCommand({ cluster, desiredStatus: 'RUNNING', maxResults: 100, nextToken }),
+      );
+      arns.push(...(page.taskArns ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const listed: ListedTask[] = [];
+    for (let i = 0; i < arns.length; i += DESCRIBE_BATCH) {
+      const output = await client.send(
+        new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + DESCRIBE_BATCH) }),
+      );
+      for (const task of output.tasks ?? []) {
+        // Only ours: the cluster is the agent's, but someone may run a one-off task in it by hand.
+        if (!task.taskArn || !task.startedBy?.startsWith(`${prefix}-`)) continue;
+        if (taskRunState(task) === 'stopped') continue;
+        listed.push({ taskId: task.taskArn, startedAt: task.createdAt?.getTime() ?? 0 });
+      }
+    }
+    return listed;
+  }
+
+  return { start, stop, describe, list };
 }
 
 /** Maps an ECS task's status to the launcher's coarse state. */

@@ -166,6 +166,31 @@ describe('the local launcher (real child processes)', () => {
     expect(infos.map((info) => info.state)).toEqual(['stopped', 'stopped']);
   });
 
+  it('lists the children that run, with when they started, and not those stopped or exited', async () => {
+    // Prepare
+    const local = launcher('graceful.mjs');
+    const crashing = launcher('crashing.mjs');
+    const before = Date.now();
+    const kept = await local.start({ userId: 'u1', environment: {} });
+    const stopped = await local.start({ userId: 'u2', environment: {} });
+    const crashed = await crashing.start({ userId: 'u3', environment: {} });
+    const after = Date.now();
+    await waitFor(() => lines.some((line) => line.extra?.taskId === crashed.taskId && line.extra.exit));
+    const bothRunning = (await local.list()).map((task) => task.taskId).sort();
+
+    // Act
+    await local.stop(stopped.taskId, 'idle timeout');
+    const listed = await local.list();
+    const listedCrashing = await crashing.list();
+
+    // Assess
+    expect(bothRunning).toEqual([kept.taskId, stopped.taskId].sort());
+    expect(listed.map((task) => task.taskId)).toEqual([kept.taskId]);
+    expect(listed[0]?.startedAt).toBeGreaterThanOrEqual(before);
+    expect(listed[0]?.startedAt).toBeLessThanOrEqual(after);
+    expect(listedCrashing).toEqual([]);
+  });
+
   it('fails to start with a final TaskLaunchError when the entry or Node is missing', async () => {
     const missingEntry = launcher('does-not-exist.mjs');
     await expect(missingEntry.start({ userId: 'u1', environment: {} })).rejects.toMatchObject({

@@ -1,7 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { type LaunchRequest, type TaskInfo, TaskLaunchError, type TaskLauncher } from './task-launcher.ts';
+import {
+  type LaunchRequest,
+  type ListedTask,
+  type TaskInfo,
+  TaskLaunchError,
+  type TaskLauncher,
+} from './task-launcher.ts';
 
 /** The few logger methods the local launcher uses; the Powertools logger fits. */
 export interface LocalLauncherLogger {
@@ -37,6 +43,7 @@ export interface LocalLauncher extends TaskLauncher {
 
 interface Child {
   process: ChildProcess;
+  startedAt: number;
   exited: Promise<void>;
   stopping?: Promise<void>;
   stoppedReason?: string;
@@ -81,7 +88,7 @@ export function createLocalLauncher(options: LocalLauncherOptions): LocalLaunche
       );
     });
     const taskId = `local:${child.pid}`;
-    const entry = { process: child } as Child;
+    const entry = { process: child, startedAt: Date.now() } as Child;
     entry.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         entry.exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -136,9 +143,15 @@ export function createLocalLauncher(options: LocalLauncherOptions): LocalLaunche
     });
   }
 
+  async function list(): Promise<ListedTask[]> {
+    return [...children]
+      .filter(([, entry]) => !entry.exit && !entry.stopping)
+      .map(([taskId, entry]) => ({ taskId, startedAt: entry.startedAt }));
+  }
+
   async function stopAll(reason = 'launcher shutting down'): Promise<void> {
     await Promise.all([...children.keys()].map((taskId) => stop(taskId, reason)));
   }
 
-  return { start, stop, describe, stopAll };
+  return { start, stop, describe, list, stopAll };
 }

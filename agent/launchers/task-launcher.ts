@@ -32,7 +32,14 @@ export interface TaskInfo {
   stoppedReason?: string;
 }
 
-/** Starts, stops and describes agent containers. */
+/** A task the launcher found running (or about to), for the watchdog's hunt for tasks nobody owns. */
+export interface ListedTask {
+  taskId: string;
+  /** Epoch ms the task was created; a task younger than a few minutes may not be recorded yet. */
+  startedAt: number;
+}
+
+/** Starts, stops, describes and lists agent containers. */
 export interface TaskLauncher {
   /** Starts one container; throws {@link TaskLaunchError} when it cannot (e.g. no Spot capacity). */
   start(request: LaunchRequest): Promise<{ taskId: string }>;
@@ -40,6 +47,8 @@ export interface TaskLauncher {
   stop(taskId: string, reason: string): Promise<void>;
   /** Reports each id's state, in the order given; ids the launcher does not know come back `stopped`. */
   describe(taskIds: string[]): Promise<TaskInfo[]>;
+  /** Every agent task that is not stopped (or told to stop), whoever started it. */
+  list(): Promise<ListedTask[]>;
 }
 
 /**

@@ -77,6 +77,46 @@ describe('the pending-message queue (dynalite)', () => {
     expect((await queue.list('user-attempts'))[0]?.attempts).toBe(2);
   });
 
+  it('takes back an attempt for an interrupted turn, never below zero', async () => {
+    // Prepare
+    const queue = createPendingMessages(aws.storage);
+    const user = 'user-release';
+    const { seq } = await queue.enqueue(message(user, 'm1', 0));
+    await queue.markAttempt(user, seq);
+    await queue.markAttempt(user, seq);
+
+    // Act
+    await queue.releaseAttempt(user, seq);
+    const afterOne = (await queue.list(user))[0]?.attempts;
+    await queue.releaseAttempt(user, seq);
+    await queue.releaseAttempt(user, seq);
+    await queue.releaseAttempt(user, seq);
+    const afterMore = (await queue.list(user))[0]?.attempts;
+    const next = await queue.markAttempt(user, seq);
+
+    // Assess
+    expect(afterOne).toBe(1);
+    expect(afterMore).toBe(0);
+    expect(next).toBe(1);
+  });
+
+  it('ignores a release for a message that was removed, without bringing it back', async () => {
+    // Prepare
+    const queue = createPendingMessages(aws.storage);
+    const user = 'user-release-gone';
+    const { seq } = await queue.enqueue(message(user, 'answered', 0));
+    await queue.markAttempt(user, seq);
+    await queue.remove(user, seq);
+
+    // Act
+    const released = queue.releaseAttempt(user, seq);
+
+    // Assess
+    await expect(released).resolves.toBeUndefined();
+    expect(await queue.list(user)).toEqual([]);
+    expect(await queue.markAttempt(user, seq)).toBeUndefined();
+  });
+
   it('removes a message, and does not bring it back on a late attempt', async () => {
     // Prepare
     const queue = createPendingMessages(aws.storage);

@@ -107,6 +107,29 @@ export function createPendingMessages(storage: Storage, options: PendingMessages
       }
     },
 
+    /**
+     * Takes back the attempt counted by `markAttempt` for a turn that was interrupted on purpose (the task
+     * was told to stop) rather than crashed, so a Spot interruption does not use up a retry.
+     */
+    async releaseAttempt(userId: string, seq: string): Promise<void> {
+      try {
+        await entity
+          .build(UpdateItemCommand)
+          .item({ userId, seq, attempts: $add(-1) })
+          .options({
+            condition: {
+              and: [
+                { attr: 'seq', exists: true },
+                { attr: 'attempts', gt: 0 },
+              ],
+            },
+          })
+          .send();
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error;
+      }
+    },
+
     /** Removes an answered (or given-up) message. Removing one that is gone is fine. */
     async remove(userId: string, seq: string): Promise<void> {
       await entity.build(DeleteItemCommand).key({ userId, seq }).send();

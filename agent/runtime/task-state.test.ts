@@ -270,6 +270,115 @@ describe('the task lifecycle record (conditional writes on dynalite)', () => {
     expect(await store.get(user)).toEqual(running);
   });
 
+  it('records the launched task while starting, without a version bump, and only that task', async () => {
+    // Prepare
+    const { store } = storeAt();
+    const user = 'user-record-launch';
+    const start = await store.beginStart(user);
+    const guard = { version: start.state.version };
+
+    // Act
+    const recorded = await store.recordLaunch(user, 'task-1', guard);
+    const again = await store.recordLaunch(user, 'task-1', guard);
+    const other = await store.recordLaunch(user, 'task-2', guard);
+
+    // Assess
+    expect([recorded, again, other]).toEqual([true, true, false]);
+    expect(await store.get(user)).toEqual({
+      userId: user,
+      status: 'starting',
+      taskId: 'task-1',
+      changedAt: start.state.changedAt,
+      version: start.state.version,
+    });
+  });
+
+  it('refuses to record a launch for a start that was reset, or for a user with no start', async () => {
+    // Prepare
+    const { store, clock } = storeAt();
+    const user = 'user-launch-too-late';
+    const abandoned = await store.beginStart(user);
+    clock.now += 120_000;
+    await store.resetStuckStart(user, 60_000);
+    const afterReset = await store.get(user);
+
+    // Act
+    const whileIdle = await store.recordLaunch(user, 'task-late', { version: abandoned.state.version });
+    const fresh = await store.beginStart(user);
+    const onFreshStart = await store.recordLaunch(user, 'task-late', { version: abandoned.state.version });
+    const nobody = await store.recordLaunch('user-never-started', 'task-x', { version: 1 });
+
+    // Assess
+    expect(whileIdle).toBe(false);
+    expect(afterReset).toMatchObject({ status: 'idle' });
+    expect(onFreshStart).toBe(false);
+    expect(await store.get(user)).toEqual(fresh.state);
+    expect(nobody).toBe(false);
+    // A refused write on a missing record must not create one.
+    expect(await store.get('user-never-started')).toMatchObject({ status: 'idle', version: 0 });
+  });
+
+  it('lets the container mark its recorded start running, and refuses another task', async () => {
+    // Prepare
+    const { store, clock } = storeAt();
+    const user = 'user-container-ready';
+    const start = await store.beginStart(user);
+    await store.recordLaunch(user, 'task-mine', { version: start.state.version });
+    const recorded = await store.get(user);
+
+    // Act
+    const impostor = await refusal(store.markRunning(user, 'task-other'));
+    clock.now += 500;
+    const running = await store.markRunning(user, 'task-mine');
+
+    // Assess
+    expect(impostor.current).toEqual(recorded);
+    expect(running).toEqual({
+      userId: user,
+      status: 'running',
+      taskId: 'task-mine',
+      changedAt: clock.now,
+      lastActivityAt: clock.now,
+      version: start.state.version + 1,
+    });
+    expect(await store.get(user)).toEqual(running);
+  });
+
+  it('lets a container that is ready before its launch was recorded claim the start', async () => {
+    // Prepare
+    const { store } = storeAt();
+    const user = 'user-container-quick';
+    const start = await store.beginStart(user);
+
+    // Act
+    const running = await store.markRunning(user, 'task-quick');
+    const recordedLate = await store.recordLaunch(user, 'task-quick', { version: start.state.version });
+
+    // Assess
+    expect(running).toMatchObject({ status: 'running', taskId: 'task-quick' });
+    // The selector's late write is refused, and the record tells it the container claimed this task.
+    expect(recordedLate).toBe(false);
+    expect(await store.get(user)).toEqual(running);
+  });
+
+  it('refuses a container whose start the watchdog gave up on (the record is idle)', async () => {
+    // Prepare
+    const { store, clock } = storeAt();
+    const user = 'user-container-orphan';
+    const start = await store.beginStart(user);
+    await store.recordLaunch(user, 'task-slow', { version: start.state.version });
+    clock.now += 600_000;
+    await store.resetStuckStart(user, 300_000);
+
+    // Act
+    const error = await refusal(store.markRunning(user, 'task-slow'));
+
+    // Assess
+    expect(error.current).toMatchObject({ status: 'idle', version: start.state.version + 1 });
+    expect(error.current.taskId).toBeUndefined();
+    expect(await store.get(user)).toEqual(error.current);
+  });
+
   it('keeps users apart', async () => {
     // Prepare
     const { store } = storeAt();
@@ -281,5 +390,57 @@ describe('the task lifecycle record (conditional writes on dynalite)', () => {
     // Assess
     expect(other.won).toBe(true);
     expect(await store.get('user-a')).toMatchObject({ status: 'starting', version: 1 });
+  });
+});
+
+describe('the list of active task records (sparse index on dynalite)', () => {
+  let aws: Awaited<ReturnType<typeof startLocalAws>>;
+  beforeAll(async () => {
+    // A table of its own: the list spans every user, so other tests' records would show up.
+    aws = await startLocalAws();
+  });
+  afterAll(() => aws.close());
+
+  const byUser = (states: TaskState[]) => [...states].sort((a, b) => a.userId.localeCompare(b.userId));
+
+  it('lists exactly the records that are not idle, and drops them when they go back to idle', async () => {
+    // Prepare: one user in each state, and users who went back to idle by every route
+    const store = createTaskStateStore(aws.storage);
+    const starting = await store.beginStart('u-starting');
+    const launched = await store.beginStart('u-launched');
+    await store.recordLaunch('u-launched', 'task-launched', { version: launched.state.version });
+    await store.beginStart('u-running');
+    await store.markRunning('u-running', 'task-running');
+    await store.beginStart('u-stopping');
+    await store.markRunning('u-stopping', 'task-stopping');
+    await store.beginStop('u-stopping', 'task-stopping');
+    await store.beginStart('u-stopped');
+    await store.markRunning('u-stopped', 'task-stopped');
+    await store.markStopped('u-stopped', 'task-stopped');
+    const failed = await store.beginStart('u-failed');
+    await store.markStartFailed('u-failed', { version: failed.state.version });
+    await store.beginStart('u-reset');
+    await store.resetStuckStart('u-reset', 0);
+    await store.get('u-never');
+
+    // Act
+    const active = await store.listActive();
+
+    // Assess
+    const expected = await Promise.all(
+      ['u-launched', 'u-running', 'u-starting', 'u-stopping'].map((user) => store.get(user)),
+    );
+    expect(byUser(active)).toEqual(expected);
+    expect(active.find((state) => state.userId === 'u-starting')).toEqual(starting.state);
+    expect(expected.map((state) => state.status)).toEqual(['starting', 'running', 'starting', 'stopping']);
+
+    // Act: the running task stops, the stopping one is gone, the start fails
+    await store.markStopped('u-running', 'task-running');
+    await store.markStopped('u-stopping', 'task-stopping');
+    await store.markStartFailed('u-starting');
+    const after = await store.listActive();
+
+    // Assess
+    expect(after).toEqual([await store.get('u-launched')]);
   });
 });

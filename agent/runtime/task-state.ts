@@ -2,7 +2,13 @@ import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
-import { isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
+import {
+  ACTIVE_TASK_MARK,
+  ACTIVE_TASKS_INDEX,
+  isConditionalCheckFailure,
+  type Storage,
+} from '../../schemas/table.ts';
 
 /** Where the user's Fargate task is in its lifecycle. */
 export type TaskStatus = 'idle' | 'starting' | 'running' | 'stopping';
@@ -11,7 +17,7 @@ export type TaskStatus = 'idle' | 'starting' | 'running' | 'stopping';
 export interface TaskState {
   userId: string;
   status: TaskStatus;
-  /** ECS task ARN, or `local:<pid>` in local mode; set from running on. */
+  /** ECS task ARN, or `local:<pid>` in local mode; set once the launch returned it. */
   taskId?: string;
   /** Epoch ms of the last transition. */
   changedAt: number;
@@ -71,7 +77,9 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
 
   async function get(userId: string): Promise<TaskState> {
     const { Item } = await entity.build(GetItemCommand).key({ userId }).options({ consistent: true }).send();
-    return Item ?? { userId, status: 'idle', changedAt: 0, version: 0 };
+    if (!Item) return { userId, status: 'idle', changedAt: 0, version: 0 };
+    const { activeTask: _index, ...state } = Item;
+    return state;
   }
 
   /** The state we read is still the state in the table. */
@@ -93,8 +101,10 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
    */
   async function replace(read: TaskState, next: TaskState, extra?: TaskStateCondition): Promise<boolean> {
     const condition = extra ? { and: [unchanged(read), extra] } : unchanged(read);
+    // Every status but idle is listed in the sparse index the watchdog sweeps.
+    const item = next.status === 'idle' ? next : { ...next, activeTask: ACTIVE_TASK_MARK };
     try {
-      await entity.build(PutItemCommand).item(next).options({ condition }).send();
+      await entity.build(PutItemCommand).item(item).options({ condition }).send();
       return true;
     } catch (error) {
       if (isConditionalCheckFailure(error)) return false;
@@ -152,14 +162,52 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
     },
 
     /**
-     * Starting -> running, once the launched task is up.
-     * @throws TaskStateConflictError when the state is no longer starting (or no longer the guarded start)
+     * Notes the id of the task the winner of `beginStart` launched, while it is still starting, so the
+     * watchdog can check on it and the container can claim it. Not a transition: the version stays.
+     * @returns false when the state is no longer this start (the watchdog gave up on it, or the container
+     * was quicker and is already running under this id: check with `get`)
+     */
+    async recordLaunch(userId: string, taskId: string, guard: StartGuard): Promise<boolean> {
+      try {
+        await entity
+          .build(UpdateItemCommand)
+          .item({ userId, taskId })
+          .options({
+            condition: {
+              and: [
+                { attr: 'status', eq: 'starting' },
+                ...(guard.version === undefined ? [] : [{ attr: 'version', eq: guard.version } as const]),
+                {
+                  or: [
+                    { attr: 'taskId', exists: false },
+                    { attr: 'taskId', eq: taskId },
+                  ],
+                },
+              ],
+            },
+          })
+          .send();
+        return true;
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    /**
+     * Starting -> running: the container calls this once it is ready to take messages. The record must
+     * be starting and name this task (or no task yet, if the container came up before the launch was
+     * recorded).
+     * @throws TaskStateConflictError when the state is no longer starting or names another task
      */
     markRunning(userId: string, taskId: string, guard?: StartGuard): Promise<TaskState> {
       return transition(
         'mark the task running',
         userId,
-        (state) => state.status === 'starting' && matchesVersion(state, guard),
+        (state) =>
+          state.status === 'starting' &&
+          (state.taskId === undefined || state.taskId === taskId) &&
+          matchesVersion(state, guard),
         (state, at) => ({
           userId,
           status: 'running',
@@ -261,6 +309,17 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
       const at = now();
       if (read.status !== 'starting' || at - read.changedAt < olderThanMs) return false;
       return replace(read, idle(userId, at, read.version + 1));
+    },
+
+    /** Every record that is not idle (starting, running, stopping), from the sparse index. */
+    async listActive(): Promise<TaskState[]> {
+      const { Items = [] } = await storage.table
+        .build(QueryCommand)
+        .entities(entity)
+        .query({ index: ACTIVE_TASKS_INDEX, partition: ACTIVE_TASK_MARK })
+        .options({ maxPages: Number.POSITIVE_INFINITY })
+        .send();
+      return Items.map(({ activeTask: _index, ...state }) => state);
     },
   };
 }

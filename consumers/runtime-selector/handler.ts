@@ -6,11 +6,14 @@ import type { PendingMessages } from '../../agent/runtime/pending-messages.ts';
 import type { TaskStateStore } from '../../agent/runtime/task-state.ts';
 import { findStoredReply } from '../../agent/turn-records.ts';
 import type { Publisher } from '../../bus/index.ts';
+import type { AgentInvocation } from '../../schemas/agent-invocation.ts';
 import {
+  type AgentStatusChanged,
   type BusEnvelope,
   EventSources,
   type MessageReceived,
   MessageReceivedSchema,
+  PendingMessagesWaitingSchema,
   type RuntimePreference,
   RuntimePreferenceSchema,
 } from '../../schemas/index.ts';
@@ -23,9 +26,12 @@ export interface RuntimeSelectorDeps {
   taskState: TaskStateStore;
   pending: PendingMessages;
   launcher: TaskLauncher;
-  /** Runs one turn on the Lambda runtime: an asynchronous invoke on AWS, the in-process agent locally. */
-  runOnLambda: (message: MessageReceived) => Promise<void>;
-  /** Environment for a new task: ids only, never secrets (the task reads those itself). */
+  /**
+   * Hands work to the agent on Lambda without waiting for it: an asynchronous Invoke on AWS, the
+   * in-process agent locally.
+   */
+  invokeAgent: (invocation: AgentInvocation) => Promise<void>;
+  /** Environment for a new task: ids and settings only, never secrets (the task reads those itself). */
   launchEnvironment: (userId: string) => Record<string, string>;
   /** Where turns run for users who chose nothing. @default 'lambda' */
   defaultRuntime?: RuntimePreference;
@@ -36,10 +42,12 @@ export interface RuntimeSelectorDeps {
 
 /**
  * The runtime selector: takes every `MessageReceived` and decides where its turn runs. Lambda turns are
- * handed on at once. Fargate turns are queued for the user's task, which is started on demand — exactly
- * once however many messages arrive together, since only the winner of the idle -> starting write
- * launches — while the user sees "Waking up the agent…". If the task cannot start, the queued messages
- * run on Lambda instead, in order; none is dropped.
+ * handed to the agent at once. Fargate turns are queued for the user's task, which is started on demand
+ * — exactly once however many messages arrive together, since only the winner of the idle -> starting
+ * write launches — while the user sees "Waking up the agent…"; the task marks itself running when it is
+ * ready and answers the queue in order. If the task cannot start, the queue is answered on Lambda, by one
+ * invocation in order; none is dropped. `PendingMessagesWaiting` events (a task exited with messages
+ * left) and the watchdog bring queues that lost their task back here through `resumePending`.
  */
 export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
   const { storage, publisher, taskState, pending, launcher, logger } = deps;
@@ -51,7 +59,13 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     return parsed.success ? parsed.data : (deps.defaultRuntime ?? 'lambda');
   }
 
-  async function announceWaking(message: MessageReceived, choice: RuntimeChoice): Promise<void> {
+  /** Tells the user where their message runs and why. Best-effort: the reply matters, not this. */
+  async function announce(
+    message: MessageReceived,
+    choice: RuntimeChoice,
+    status: AgentStatusChanged['status'],
+    text: string,
+  ): Promise<void> {
     await publisher
       .publish({
         source: EventSources.agent,
@@ -61,22 +75,20 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
           conversationId: message.conversationId,
           replyTo: message.replyTo,
           inReplyTo: message.messageId,
-          status: 'waking',
-          message: `Waking up the agent… (${choice.reason})`,
+          status,
+          message: `${text} (${choice.reason})`,
+          runtime: { kind: choice.runtime, reason: choice.reason },
         },
       })
-      .catch((error) => logger.warn('waking status not published', { error: error as Error }));
+      .catch((error) => logger.warn('status not published', { error: error as Error }));
   }
 
   /**
-   * The task did not start: answer everything it would have taken on Lambda, in arrival order. Each
-   * message leaves the queue only once it has been handed on, so a failed hand-off loses nothing.
+   * The task did not start: one agent invocation answers the whole queue, oldest first (separate
+   * invocations would run side by side and could answer out of order).
    */
   async function fallBackToLambda(userId: string): Promise<void> {
-    for (const item of await pending.list(userId)) {
-      await deps.runOnLambda(item.message);
-      await pending.remove(userId, item.seq);
-    }
+    await deps.invokeAgent({ kind: 'drain-pending', userId });
   }
 
   async function waitWhileStopping(userId: string): Promise<boolean> {
@@ -88,59 +100,75 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     return false;
   }
 
-  async function ensureTask(message: MessageReceived, choice: RuntimeChoice): Promise<void> {
-    const { userId } = message;
-    let state = await taskState.get(userId);
-    if (state.status === 'stopping' && !(await waitWhileStopping(userId))) {
-      logger.warn('task still stopping; answering on Lambda', { userId });
-      return fallBackToLambda(userId);
-    }
-    state = await taskState.get(userId);
-    if (state.status === 'running' && state.taskId) {
-      // The task polls its queue and will take the message. Refresh its idle clock now, so a task that
-      // was about to stop for inactivity sees the new message (its stop is conditional on that clock).
-      if (await taskState.touch(userId, state.taskId)) return;
-      // It stopped between our read and the touch: wait for it to finish, then start a new one.
-      if (!(await waitWhileStopping(userId))) return fallBackToLambda(userId);
-    }
-    await announceWaking(message, choice);
-    const start = await taskState.beginStart(userId);
-    if (!start.won) return; // another message's delivery is starting it
-    const guard = { version: start.state.version };
+  /** Launches the user's task as the winner of `beginStart`, or falls back to Lambda when it cannot. */
+  async function launch(userId: string, version: number): Promise<void> {
+    const guard = { version };
     let launchedTaskId: string | undefined;
     try {
       const { taskId } = await launcher.start({
         userId,
         environment: deps.launchEnvironment(userId),
         // ECS client tokens are at most 64 characters, and the user id stays out of ECS metadata.
-        idempotencyKey: createHash('sha256')
-          .update(`${userId}:${start.state.version}`)
-          .digest('hex')
-          .slice(0, 32),
+        idempotencyKey: createHash('sha256').update(`${userId}:${version}`).digest('hex').slice(0, 32),
       });
       launchedTaskId = taskId;
-      await taskState.markRunning(userId, taskId, guard);
-      logger.info('agent task started', { userId, taskId });
+      // Still starting: the container marks itself running once it can take messages.
+      if (!(await taskState.recordLaunch(userId, taskId, guard))) {
+        const now = await taskState.get(userId);
+        // The container was quicker than this write and has claimed the start already: all is well.
+        if (now.taskId !== taskId) throw new Error(`start was taken over (task is ${now.status})`);
+      }
+      logger.info('agent task launched', { userId, taskId });
     } catch (error) {
-      logger.error('agent task did not start; falling back to Lambda', { userId, error: error as Error });
+      logger.error('agent task did not start; answering the queue on Lambda', {
+        userId,
+        error: error as Error,
+      });
       // A task that launched but could not be recorded would run, unowned and billed, until it idles out.
       if (launchedTaskId)
         await launcher.stop(launchedTaskId, 'start could not be recorded').catch(() => undefined);
-      await taskState.markStartFailed(userId, guard).catch(() => undefined);
-      await fallBackToLambda(userId);
+      // If the start is no longer ours (the watchdog reset it), whoever reset it owns the queue now.
+      const failed = await taskState.markStartFailed(userId, guard).then(
+        () => true,
+        () => false,
+      );
+      if (failed) await fallBackToLambda(userId);
     }
   }
 
-  return async function selectRuntime(envelope: BusEnvelope): Promise<void> {
-    const parsed = MessageReceivedSchema.safeParse(envelope.detail);
-    if (!parsed.success) {
-      logger.error('malformed MessageReceived dropped', { eventId: envelope.id });
-      return;
+  /**
+   * Makes sure a task will answer the user's queue: an active task already will; an idle user gets one
+   * started. `waking` is the message to tell the user about, when a new message is why.
+   */
+  async function ensureTask(userId: string, waking?: { message: MessageReceived; choice: RuntimeChoice }) {
+    let state = await taskState.get(userId);
+    if (state.status === 'stopping') {
+      if (!(await waitWhileStopping(userId))) {
+        logger.warn('task still stopping; answering the queue on Lambda', { userId });
+        return fallBackToLambda(userId);
+      }
+      state = await taskState.get(userId);
     }
-    const message = parsed.data;
+    if (state.status === 'running' && state.taskId) {
+      // The task polls its queue and will take the message. Refresh its idle clock now, so a task that
+      // was about to stop for inactivity sees the new message (its stop is conditional on that clock).
+      if (await taskState.touch(userId, state.taskId)) {
+        if (waking) await announce(waking.message, waking.choice, 'thinking', 'Thinking…');
+        return;
+      }
+      // It began stopping between our read and the touch: wait for it, then start a new one.
+      if (!(await waitWhileStopping(userId))) return fallBackToLambda(userId);
+    }
+    if (waking) await announce(waking.message, waking.choice, 'waking', 'Waking up the agent…');
+    const start = await taskState.beginStart(userId);
+    // Lost: another delivery is starting the task, and it will take this message from the queue too.
+    if (start.won) await launch(userId, start.state.version);
+  }
+
+  async function selectRuntime(message: MessageReceived): Promise<void> {
     if (await findStoredReply(storage, message.messageId)) {
       // Answered already (EventBridge delivered it again): the agent republishes the stored reply.
-      return deps.runOnLambda(message);
+      return deps.invokeAgent({ kind: 'turn', message });
     }
     const state = await taskState.get(message.userId);
     const choice = chooseRuntime({
@@ -150,8 +178,50 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
       taskActive: state.status !== 'idle',
     });
     logger.info('runtime chosen', { userId: message.userId, messageId: message.messageId, ...choice });
-    if (choice.runtime === 'lambda') return deps.runOnLambda(message);
+    if (choice.runtime === 'lambda') {
+      await announce(message, choice, 'thinking', 'Thinking…');
+      return deps.invokeAgent({ kind: 'turn', message });
+    }
     await pending.enqueue(message);
-    await ensureTask(message, choice);
-  };
+    await ensureTask(message.userId, { message, choice });
+  }
+
+  /**
+   * Gives a queue that lost its task a new one (or the Lambda fallback): after a task exited with
+   * messages left, a task crashed, or a start got stuck. Does nothing when the queue is empty.
+   */
+  async function resumePending(userId: string): Promise<void> {
+    const [oldest] = await pending.list(userId);
+    if (!oldest) return;
+    logger.info('resuming queued messages', { userId });
+    await ensureTask(userId);
+  }
+
+  /** The selector's bus target: `MessageReceived` and `PendingMessagesWaiting`. */
+  async function handleEvent(envelope: BusEnvelope): Promise<void> {
+    if (envelope['detail-type'] === 'PendingMessagesWaiting.v1') {
+      const parsed = PendingMessagesWaitingSchema.safeParse(envelope.detail);
+      if (!parsed.success) {
+        logger.error('malformed PendingMessagesWaiting dropped', { eventId: envelope.id });
+        return;
+      }
+      const { userId, reason } = parsed.data;
+      // A drain that ran out of time goes on on Lambda; a task that exited gets a successor.
+      if (reason === 'lambda-drain-continues') return fallBackToLambda(userId);
+      return resumePending(userId);
+    }
+    const parsed = MessageReceivedSchema.safeParse(envelope.detail);
+    if (!parsed.success) {
+      logger.error('malformed MessageReceived dropped', {
+        eventId: envelope.id,
+        field: parsed.error.issues[0]?.path.join('.'),
+      });
+      return;
+    }
+    await selectRuntime(parsed.data);
+  }
+
+  return { handleEvent, resumePending };
 }
+
+export type RuntimeSelector = ReturnType<typeof createRuntimeSelector>;

@@ -64,6 +64,7 @@ export function toServerFrame(envelope: BusEnvelope): ServerFrame | undefined {
       status: d.status,
       message: d.message,
       ...(d.inReplyTo ? { inReplyTo: d.inReplyTo } : {}),
+      ...(d.runtime ? { runtime: d.runtime } : {}),
     };
   }
   return undefined;

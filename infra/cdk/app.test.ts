@@ -20,6 +20,25 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
   const templates: Record<'data' | 'auth' | 'main' | 'web', Template> = {} as never;
   const all = () => Object.values(templates);
   const resourcesOf = (template: Template) => template.toJSON().Resources as Resources;
+  const ofType = (template: Template, type: string) =>
+    Object.entries(resourcesOf(template))
+      .filter(([, r]) => r.Type === type)
+      .map(([id, r]) => ({ id, ...r }));
+  /** The bus's rules: the ones with an event pattern (the watchdog's schedule rule has none). */
+  const busRules = () =>
+    ofType(templates.main, 'AWS::Events::Rule').filter((r) => r.Properties?.EventPattern);
+  const logicalIdOf = (construct: IConstruct) =>
+    stacks.main.resolve(stacks.main.getLogicalId(construct.node.defaultChild as CfnElement)) as string;
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown> };
+  /** The statements of the inline policies attached to one role. */
+  const statementsOf = (roleLogicalId: string): Statement[] =>
+    ofType(templates.main, 'AWS::IAM::Policy')
+      .filter((p) => JSON.stringify(p.Properties?.Roles) === JSON.stringify([{ Ref: roleLogicalId }]))
+      .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement);
+  const roleOf = (construct: IConstruct & { role?: IConstruct }) => logicalIdOf(construct.role!);
+  const actionsOf = (statement: Statement) => [statement.Action].flat();
+  const withAction = (statements: Statement[], action: string) =>
+    statements.filter((statement) => actionsOf(statement).includes(action));
 
   beforeAll(async () => {
     outdir = await mkdtemp(join(tmpdir(), 'openclaw-cdk-'));
@@ -119,7 +138,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
 
   describe('the bus', () => {
     it('creates one rule per route, with the routing table’s pattern verbatim', () => {
-      const rules = Object.values(resourcesOf(templates.main)).filter((r) => r.Type === 'AWS::Events::Rule');
+      const rules = busRules();
       expect(rules).toHaveLength(ROUTES.length);
       for (const route of ROUTES) {
         expect(rules.map((r) => r.Properties?.EventPattern)).toContainEqual(route.pattern);
@@ -127,21 +146,36 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('gives every target a dead-letter queue and a retry policy, for delivery and for handler failures', () => {
-      const rules = Object.values(resourcesOf(templates.main)).filter((r) => r.Type === 'AWS::Events::Rule');
-      for (const rule of rules) {
+      for (const rule of busRules()) {
         for (const target of rule.Properties!.Targets as Record<string, unknown>[]) {
           expect(target.DeadLetterConfig).toMatchObject({ Arn: expect.anything() });
           expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number) });
         }
       }
-      templates.main.resourceCountIs('AWS::Lambda::EventInvokeConfig', Object.keys(TARGETS).length);
-      templates.main.allResourcesProperties('AWS::Lambda::EventInvokeConfig', {
-        DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
-      });
+      const invokeConfigs = ofType(templates.main, 'AWS::Lambda::EventInvokeConfig');
+      // Every target, plus the watchdog, whose failed sweep is not retried (the next comes a minute later).
+      expect(invokeConfigs).toHaveLength(Object.keys(TARGETS).length + 1);
+      const watchdogConfig = invokeConfigs.filter(
+        (c) =>
+          JSON.stringify(c.Properties?.FunctionName) ===
+          JSON.stringify({ Ref: logicalIdOf(stacks.main.runtimeWatchdog) }),
+      );
+      expect(watchdogConfig).toHaveLength(1);
+      expect(watchdogConfig[0]?.Properties).toMatchObject({ MaximumRetryAttempts: 0 });
+      for (const config of invokeConfigs.filter((c) => !watchdogConfig.includes(c))) {
+        expect(config.Properties?.DestinationConfig).toMatchObject({
+          OnFailure: { Destination: expect.anything() },
+        });
+      }
     });
 
-    it('alarms on every dead-letter queue, archives events for replay', () => {
-      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length);
+    it('alarms on every dead-letter queue and on a failing watchdog, archives events for replay', () => {
+      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 1);
+      templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(stacks.main.runtimeWatchdog) } }],
+        AlarmActions: Match.anyValue(),
+      });
       templates.main.resourceCountIs('AWS::Events::Archive', 1);
       templates.main.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
@@ -160,12 +194,13 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
           ],
         });
       const targetIdByArn = new Map<string, TargetId>([
+        [arnOf(stacks.main.node.findChild('RuntimeSelector')), 'runtime-selector'],
         [arnOf(stacks.main.node.findChild('Agent').node.findChild('Lambda')), 'agent'],
         [arnOf(stacks.main.node.findChild('WebConsumer')), 'web-consumer'],
       ]);
       const functionOf = (target: Record<string, unknown>) => JSON.stringify(target.Arn);
       const deployed = Object.values(resources)
-        .filter((r) => r.Type === 'AWS::Events::Rule')
+        .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
         .map((r) => ({
           pattern: r.Properties?.EventPattern as never,
           targets: (r.Properties!.Targets as Record<string, unknown>[]).map((t) =>
@@ -186,6 +221,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         const hit: string[] = [];
         const bus = new LocalBus({
           targets: {
+            'runtime-selector': async () => void hit.push('runtime-selector'),
             agent: async () => void hit.push('agent'),
             'web-consumer': async () => void hit.push('web-consumer'),
           },
@@ -200,9 +236,189 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       // Assess
       expect(viaAws.flat()).not.toContain(undefined);
       expect(viaAws).toEqual(viaLocal);
-      expect(viaAws.some((targets) => targets.includes('agent'))).toBe(true);
+      expect(viaAws.some((targets) => targets.includes('runtime-selector'))).toBe(true);
       expect(viaAws.some((targets) => targets.includes('web-consumer'))).toBe(true);
+      // The selector invokes the agent itself; no rule does.
+      expect(viaAws.flat()).not.toContain('agent');
       expect(viaAws.some((targets) => targets.length === 0)).toBe(true);
+    });
+  });
+
+  describe('agent runtimes', () => {
+    const taskDefinition = () => {
+      const [definition, ...others] = ofType(templates.main, 'AWS::ECS::TaskDefinition');
+      expect(others).toHaveLength(0);
+      return definition!;
+    };
+
+    it('defines an ARM64 Fargate task with a 120 s stop timeout, a read-only root and /tmp for scratch', () => {
+      const { Properties: properties } = taskDefinition();
+      expect(properties).toMatchObject({
+        RequiresCompatibilities: ['FARGATE'],
+        NetworkMode: 'awsvpc',
+        Cpu: '1024',
+        Memory: '2048',
+        RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+        Volumes: [{ Name: 'tmp' }],
+      });
+      const [container] = properties!.ContainerDefinitions as Record<string, unknown>[];
+      expect(container).toMatchObject({
+        Name: stacks.main.agentRuntime.containerName,
+        Essential: true,
+        StopTimeout: 120,
+        ReadonlyRootFilesystem: true,
+        MountPoints: [{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }],
+        LinuxParameters: { InitProcessEnabled: true },
+        LogConfiguration: { LogDriver: 'awslogs' },
+      });
+      const environment = Object.fromEntries(
+        (container!.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+      );
+      // The grace plus the worker's 15 s to save an interrupted turn fit in the stop timeout.
+      expect(Number(environment.SHUTDOWN_GRACE_MS) + 15_000).toBeLessThanOrEqual(120_000);
+      expect(Number(environment.TURN_TIMEOUT_MS)).toBeGreaterThan(15 * 60_000);
+      for (const name of [
+        'TABLE_NAME',
+        'EVENT_BUS_NAME',
+        'STATE_BUCKET',
+        'SECRETS_PREFIX',
+        'OPENCLAW_LLM_MODEL',
+      ])
+        expect(environment, name).toHaveProperty(name);
+      // Per task, from RunTask: never baked into the definition.
+      expect(environment).not.toHaveProperty('USER_ID');
+    });
+
+    it('logs the container to a log group with a retention period', () => {
+      const [container] = taskDefinition().Properties!.ContainerDefinitions as {
+        LogConfiguration: { Options: Record<string, unknown> };
+      }[];
+      const group = container!.LogConfiguration.Options['awslogs-group'] as { Ref: string };
+      expect(resourcesOf(templates.main)[group.Ref]).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 30 },
+      });
+    });
+
+    it('gives the task role the agent’s data access and nothing of ECS', () => {
+      const taskRole = stacks.main.agentRuntime.taskDefinition.taskRole;
+      const statements = statementsOf(logicalIdOf(taskRole));
+      const actions = statements.flatMap(actionsOf);
+      expect(actions.filter((action) => action.startsWith('ecs:') || action.startsWith('iam:'))).toEqual([]);
+      expect(actions).not.toContain('lambda:InvokeFunction');
+      expect(actions).toEqual(
+        expect.arrayContaining(['dynamodb:Query', 's3:GetObject', 's3:PutObject', 'ssm:GetParameter']),
+      );
+      // The table itself, not its index (only the watchdog reads that).
+      expect(JSON.stringify(withAction(statements, 'dynamodb:Query'))).not.toContain('/index/');
+      expect(withAction(statements, 'events:PutEvents')).toEqual([
+        expect.objectContaining({ Condition: { StringEquals: { 'events:source': 'openclaw.agent' } } }),
+      ]);
+    });
+
+    it('lets the selector start only this task definition, in this cluster, passing its roles only to ECS', () => {
+      const runtime = stacks.main.agentRuntime;
+      const statements = statementsOf(roleOf(stacks.main.runtimeSelector));
+      expect(withAction(statements, 'ecs:RunTask')).toEqual([
+        {
+          Action: 'ecs:RunTask',
+          Effect: 'Allow',
+          Resource: { Ref: logicalIdOf(runtime.taskDefinition) },
+          Condition: {
+            ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [logicalIdOf(runtime.cluster), 'Arn'] } },
+          },
+        },
+      ]);
+      expect(withAction(statements, 'iam:PassRole')).toEqual([
+        {
+          Action: 'iam:PassRole',
+          Effect: 'Allow',
+          Resource: [
+            { 'Fn::GetAtt': [logicalIdOf(runtime.taskDefinition.taskRole), 'Arn'] },
+            { 'Fn::GetAtt': [logicalIdOf(runtime.executionRole), 'Arn'] },
+          ],
+          Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        },
+      ]);
+      expect(withAction(statements, 'ecs:TagResource')).toEqual([
+        expect.objectContaining({ Condition: { StringEquals: { 'ecs:CreateAction': 'RunTask' } } }),
+      ]);
+      expect(withAction(statements, 'lambda:InvokeFunction')).toEqual([
+        {
+          Action: 'lambda:InvokeFunction',
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logicalIdOf(runtime.lambda), 'Arn'] },
+        },
+      ]);
+      // It never lists the cluster or reads the watchdog's index.
+      expect(withAction(statements, 'ecs:ListTasks')).toEqual([]);
+      expect(JSON.stringify(statements)).not.toContain('/index/');
+    });
+
+    it('hands the selector the task’s cluster, definition, container, network and the deployment defaults', () => {
+      const runtime = stacks.main.agentRuntime;
+      for (const handler of [stacks.main.runtimeSelector, stacks.main.runtimeWatchdog]) {
+        const fn = resourcesOf(templates.main)[logicalIdOf(handler)]!;
+        const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+        expect(variables).toMatchObject({
+          TABLE_NAME: { 'Fn::ImportValue': expect.stringContaining('openclaw-prod-data:') },
+          AGENT_FUNCTION_NAME: { Ref: logicalIdOf(runtime.lambda) },
+          ECS_CLUSTER: { 'Fn::GetAtt': [logicalIdOf(runtime.cluster), 'Arn'] },
+          ECS_TASK_DEFINITION: { Ref: logicalIdOf(runtime.taskDefinition) },
+          ECS_CONTAINER_NAME: 'agent',
+          ECS_SECURITY_GROUPS: { 'Fn::GetAtt': [logicalIdOf(runtime.taskSecurityGroup), 'GroupId'] },
+          DEFAULT_RUNTIME: 'lambda',
+          IDLE_TIMEOUT_MS: String(15 * 60_000),
+          EVENT_BUS_NAME: { Ref: logicalIdOf(stacks.main.eventRouting.bus) },
+        });
+        // Both public subnets, comma-separated.
+        expect(
+          JSON.stringify(variables.ECS_SUBNETS).match(/"Ref":"AgentVpcpublicSubnet\dSubnet/g),
+        ).toHaveLength(2);
+      }
+      expect(resourcesOf(templates.main)[logicalIdOf(stacks.main.runtimeSelector)]?.Properties).toMatchObject(
+        {
+          Handler: 'index.handler',
+          Timeout: 60,
+        },
+      );
+      expect(resourcesOf(templates.main)[logicalIdOf(stacks.main.runtimeWatchdog)]?.Properties).toMatchObject(
+        {
+          Handler: 'index.watchdogHandler',
+          Timeout: 120,
+        },
+      );
+    });
+
+    it('sweeps with the watchdog every minute: it observes the cluster and reads the active-tasks index', () => {
+      const watchdog = stacks.main.runtimeWatchdog;
+      templates.main.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        EventBusName: Match.absent(),
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalIdOf(watchdog), 'Arn'] } })],
+      });
+      const statements = statementsOf(roleOf(watchdog));
+      expect(actionsOf(withAction(statements, 'ecs:DescribeTasks')[0]!)).toContain('ecs:StopTask');
+      expect(withAction(statements, 'ecs:RunTask')).toHaveLength(1);
+      expect(JSON.stringify(withAction(statements, 'dynamodb:Query'))).toContain('/index/active-tasks');
+    });
+
+    it('indexes the active task records on the table (sparse, for the watchdog)', () => {
+      templates.data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'active-tasks',
+            KeySchema: [{ AttributeName: 'activeTask', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+
+    it('grants no handler the whole index space of the table', () => {
+      const text = JSON.stringify(templates.main.toJSON());
+      expect(text).not.toContain('/index/*');
     });
   });
 
@@ -310,6 +526,20 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         );
         for (const name of variables) expect(name).not.toMatch(/(^|_)(API_KEY|TOKEN|SECRET|PASSWORD)$/);
       }
+      const [taskDefinition] = ofType(templates.main, 'AWS::ECS::TaskDefinition');
+      const containers = taskDefinition?.Properties?.ContainerDefinitions as {
+        Environment: { Name: string; Value: unknown }[];
+        Secrets?: unknown;
+      }[];
+      expect(containers).toHaveLength(1);
+      for (const { Name, Value } of containers[0]!.Environment) {
+        expect(Name).not.toMatch(/(^|_)(API_KEY|TOKEN|SECRET|PASSWORD)$/);
+        expect(JSON.stringify(Value)).not.toMatch(/sk-|-----BEGIN/);
+      }
+      expect(containers[0]!.Environment).toContainEqual({
+        Name: 'SECRETS_PREFIX',
+        Value: '/serverless-openclaw/prod/',
+      });
       templates.main.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ SECRETS_PREFIX: '/serverless-openclaw/prod/' }) },
       });
@@ -317,15 +547,33 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
   });
 
   it('names specific resources in every IAM policy it writes (no "*" outside CDK’s own deployment helper)', () => {
+    // Only actions that have no resource-level permissions may name "*", each with its narrowing condition.
+    const unscopable: Record<string, (statement: Statement) => boolean> = {
+      // The image pull itself is scoped to the asset repository in the same policy.
+      'ecr:GetAuthorizationToken': () => true,
+      'ecs:ListTasks': (statement) =>
+        JSON.stringify(statement.Condition) ===
+        JSON.stringify({
+          ArnEquals: {
+            'ecs:cluster': { 'Fn::GetAtt': [logicalIdOf(stacks.main.agentRuntime.cluster), 'Arn'] },
+          },
+        }),
+    };
+    const wildcards: string[] = [];
     for (const [name, template] of Object.entries(templates)) {
       for (const [id, resource] of Object.entries(resourcesOf(template))) {
         if (resource.Type !== 'AWS::IAM::Policy' || id.startsWith('CustomCDKBucketDeployment')) continue;
-        const statements = (resource.Properties!.PolicyDocument as { Statement: { Resource: unknown }[] })
-          .Statement;
-        for (const statement of statements)
-          expect([statement.Resource].flat(), `${name}/${id}`).not.toContain('*');
+        const statements = (resource.Properties!.PolicyDocument as { Statement: Statement[] }).Statement;
+        for (const statement of statements) {
+          if (![statement.Resource].flat().includes('*')) continue;
+          for (const action of actionsOf(statement)) {
+            expect(unscopable[action]?.(statement), `${name}/${id}: ${action} on "*"`).toBe(true);
+            wildcards.push(action);
+          }
+        }
       }
     }
+    expect(wildcards.sort()).toEqual(['ecr:GetAuthorizationToken', 'ecs:ListTasks']);
   });
 
   it('has a schedule group and a role that may only put events on the app bus', () => {
@@ -376,5 +624,7 @@ function sampleEvents(): BusEnvelope[] {
     envelope('openclaw.agent', 'ReplyCompleted.v1', { replyTo: telegram }),
     envelope('someone.else', 'MessageReceived.v1', { replyTo: web }),
     envelope('openclaw.web', 'ReplyCompleted.v1', { replyTo: web }),
+    envelope('openclaw.agent', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
+    envelope('openclaw.web', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
   ];
 }

@@ -2,6 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { LlmSettingsSchema, RuntimePreferenceSchema } from '../../schemas/index.ts';
 
+/** The memory (MB) Fargate allows for each CPU size, in steps of 1024. */
+const FARGATE_MEMORY_MB = {
+  512: [1024, 4096],
+  1024: [2048, 8192],
+  2048: [4096, 16384],
+  4096: [8192, 30720],
+} as const;
+
 /**
  * Everything a person chooses about their deployment, in one typed file: `deploy.config.json` at the
  * repository root (copy `deploy.config.example.json`). Every field has a default, so an empty file —
@@ -53,8 +61,20 @@ export const DeploymentConfigSchema = z.object({
        * account whose concurrency quota is 10 (new accounts) cannot reserve any and the deploy would fail.
        */
       reservedConcurrency: z.number().int().min(1).max(1000).nullable().default(null),
+      /** CPU units of the Fargate task (1024 = one vCPU). */
       fargateCpu: z.union([z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024),
+      /** MB, in steps of 1024 within what Fargate allows for `fargateCpu` (see FARGATE_MEMORY_MB). */
       fargateMemoryMb: z.number().int().min(1024).max(30720).default(2048),
+    })
+    .superRefine((agent, context) => {
+      const [min, max] = FARGATE_MEMORY_MB[agent.fargateCpu];
+      if (agent.fargateMemoryMb >= min && agent.fargateMemoryMb <= max && agent.fargateMemoryMb % 1024 === 0)
+        return;
+      context.addIssue({
+        code: 'custom',
+        path: ['fargateMemoryMb'],
+        message: `with fargateCpu ${agent.fargateCpu}, use a multiple of 1024 from ${min} to ${max}`,
+      });
     })
     .prefault({}),
   auth: z

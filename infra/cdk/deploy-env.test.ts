@@ -30,24 +30,47 @@ describe('deploying for real', () => {
     }
   }, 120_000);
 
-  it("builds a loadable agent bundle with the Dockerfile's own esbuild command (no Docker needed)", async () => {
-    // Prepare: the command exactly as the Dockerfile runs it, writing to a temp dir instead of /out
-    const dockerfile = await readFile(repoPath('agent', 'Dockerfile'), 'utf8');
-    const command = /RUN (npx esbuild (?:[^\n]*\\\n)*[^\n]*)/.exec(dockerfile)?.[1]?.replace(/\\\n\s*/g, ' ');
-    expect(command).toBeDefined();
-    const out = await mkdtemp(join(tmpdir(), 'openclaw-bundle-'));
-    try {
-      // Act
-      await promisify(execFile)('sh', ['-c', command!.replaceAll('/out/', `${out}/`)], {
-        cwd: repoPath(),
-        env: { ...process.env, PATH: `${repoPath('node_modules', '.bin')}:${process.env.PATH}` },
-      });
-      const bundle = (await import(join(out, 'lambda-handler.mjs'))) as { handler?: unknown };
+  // The Dockerfile's esbuild commands, exactly as it runs them, one per image.
+  const bundles = [
+    { output: '/out/lambda/lambda-handler.mjs', entry: 'handler' },
+    { output: '/out/fargate/container-entry.mjs', entry: 'main' },
+  ];
+  it.each(bundles)(
+    "builds a loadable $output with the Dockerfile's own esbuild command (no Docker needed)",
+    async ({ output, entry }) => {
+      // Prepare: the command that writes this bundle, writing to a temp dir instead of /out
+      const dockerfile = await readFile(repoPath('agent', 'Dockerfile'), 'utf8');
+      const commands = [...dockerfile.matchAll(/RUN (npx esbuild (?:[^\n]*\\\n)*[^\n]*)/g)].map((match) =>
+        match[1]!.replace(/\\\n\s*/g, ' '),
+      );
+      const command = commands.find((candidate) => candidate.includes(`--outfile=${output}`));
+      expect(command, `no esbuild command writes ${output}`).toBeDefined();
+      const out = await mkdtemp(join(tmpdir(), 'openclaw-bundle-'));
+      try {
+        // Act
+        await promisify(execFile)('sh', ['-c', command!.replaceAll('/out/', `${out}/`)], {
+          cwd: repoPath(),
+          env: { ...process.env, PATH: `${repoPath('node_modules', '.bin')}:${process.env.PATH}` },
+        });
+        const file = join(out, output.slice('/out/'.length));
+        const bundle = (await import(file)) as Record<string, unknown>;
 
-      // Assess
-      expect(typeof bundle.handler).toBe('function');
-    } finally {
-      await rm(out, { recursive: true, force: true });
-    }
-  }, 60_000);
+        // Assess
+        expect(typeof bundle[entry]).toBe('function');
+        if (entry === 'main') {
+          // As the image's CMD runs it, the bundle starts main() (import.meta.main survives bundling),
+          // which refuses to run without a user.
+          const { USER_ID: _ignored, ...env } = process.env;
+          const run = promisify(execFile)(process.execPath, [file], { env, timeout: 30_000 });
+          await expect(run).rejects.toMatchObject({
+            code: 1,
+            stderr: expect.stringMatching(/No user: set USER_ID/),
+          });
+        }
+      } finally {
+        await rm(out, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

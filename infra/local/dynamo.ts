@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { PARTITION_KEY, SORT_KEY } from '../../schemas/table.ts';
+import { ACTIVE_TASK_ATTRIBUTE, ACTIVE_TASKS_INDEX, PARTITION_KEY, SORT_KEY } from '../../schemas/table.ts';
 import { localClientConfig } from './aws-config.ts';
 
 const require = createRequire(import.meta.url);
@@ -40,17 +40,33 @@ export async function startLocalDynamo(options: { path: string; tableName: strin
         AttributeDefinitions: [
           { AttributeName: PARTITION_KEY, AttributeType: 'S' },
           { AttributeName: SORT_KEY, AttributeType: 'S' },
+          { AttributeName: ACTIVE_TASK_ATTRIBUTE, AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
           { AttributeName: SORT_KEY, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: ACTIVE_TASKS_INDEX,
+            KeySchema: [{ AttributeName: ACTIVE_TASK_ATTRIBUTE, KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  await client.send(new DescribeTableCommand({ TableName: options.tableName }));
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: options.tableName }));
+  if (!Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === ACTIVE_TASKS_INDEX)) {
+    // A data directory from before the index: say how to recover instead of failing on the first query.
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new Error(
+      `The local table in ${options.path} predates the ${ACTIVE_TASKS_INDEX} index; delete that directory (local data only) and start again.`,
+    );
+  }
   return {
     endpoint,
     client,

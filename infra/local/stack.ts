@@ -2,25 +2,38 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { defaultLlmSettingsFromEnv } from '../../agent/llm-settings.ts';
-import { createMessageHandler } from '../../agent/message-handler.ts';
+import { createInvocationHandler } from '../../agent/invocation-handler.ts';
+import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
+import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
+import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
+import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
+import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
+import { announcePendingWaiting } from '../../agent/runtime/pending-waiting.ts';
+import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
+import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
+import { createMeHandler } from '../../consumers/api/me.ts';
+import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
+import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
+import { createIdentity } from '../../producers/shared/identity.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
-import { CLIENT_ACTIONS, IdSchema, type LlmSettings } from '../../schemas/index.ts';
+import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
 import { renderChatPage } from '../../webcomponents/page.ts';
-import { localClientConfig } from './aws-config.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config.ts';
 import { startLocalDynamo } from './dynamo.ts';
 import { startEventBridgeEndpoint } from './event-bridge-endpoint.ts';
+import { createLocalHttpApi, type HttpApiHandler } from './http-api.ts';
 import { startLocalS3 } from './s3.ts';
 import { createWebSocketGateway } from './web-socket-gateway.ts';
 
@@ -43,12 +56,22 @@ export interface LocalStackOptions {
   preloadAgent?: boolean;
   /** Powertools log level. @default 'WARN' */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Where turns run for users who chose nothing: `fargate` starts a local container process. @default 'lambda' */
+  defaultRuntime?: RuntimePreference;
+  /** A container with no message for this long stops itself. @default 900000 (15 minutes) */
+  idleTimeoutMs?: number;
+  /** How often the runtime watchdog sweeps. @default 15000 */
+  watchdogIntervalMs?: number;
+  /** Chat accounts that get an agent without linking, as `<channel>:<id>`. @default none */
+  allowedUsers?: readonly string[];
 }
 
 export interface LocalStack {
   url: string;
   wsUrl: string;
   bus: LocalBus;
+  /** Ids of the container processes running now (`local:<pid>`), for tests and diagnostics. */
+  runningContainers(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -94,6 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(() => dynamo.close());
     const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
     started.push(() => s3.close());
+    const dynamoEndpoint = dynamo.endpoint;
     const storage = createStorage({
       tableName: TABLE_NAME,
       documentClient: DynamoDBDocumentClient.from(dynamo.client, {
@@ -154,8 +178,92 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       reserveMs: options.reserveMs ?? 3_000,
       resolveSecret: async (ref) => env[ref],
     });
-    const handleMessage = createMessageHandler({ runTurn, logger: logger('agent') });
-    targets.agent = (envelope) => handleMessage(envelope, Date.now() + turnTimeoutMs);
+    const pending = createPendingMessages(storage);
+    const taskState = createTaskStateStore(storage);
+    const handleInvocation = createInvocationHandler({
+      logger: logger('agent'),
+      runTurn,
+      drainPending: createPendingDrain({
+        taskState,
+        pending,
+        runTurn,
+        answerWithError: createCrashReply({ storage, publisher }),
+        continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
+        logger: logger('agent'),
+      }),
+    });
+
+    // The Fargate runtime: a child process running the container entry, with what it needs to reach
+    // the stand-ins above. The LLM and its key come from this process's settings.
+    const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
+    const idleTimeoutMs = options.idleTimeoutMs ?? 15 * 60_000;
+    const launcher = createLocalLauncher({
+      entry: fileURLToPath(new URL('../../agent/container-entry.ts', import.meta.url)),
+      env: {
+        TABLE_NAME,
+        STATE_BUCKET: BUCKET,
+        EVENT_BUS_NAME: BUS_NAME,
+        AWS_REGION: LOCAL_REGION,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint.endpoint,
+        S3_FORCE_PATH_STYLE: 'true',
+        OPENCLAW_WORK_ROOT: join(dataDir, 'container-work'),
+        TURN_TIMEOUT_MS: String(turnTimeoutMs),
+        // Inside the local launcher's 30 s between SIGTERM and SIGKILL, with time to save the state.
+        SHUTDOWN_GRACE_MS: '10000',
+        POWERTOOLS_LOG_LEVEL: logLevel,
+        ...(defaultLlm ? llmSettingsToEnv(defaultLlm) : {}),
+        ...(defaultLlm?.apiKeyRef && env[defaultLlm.apiKeyRef]
+          ? { [defaultLlm.apiKeyRef]: env[defaultLlm.apiKeyRef] as string }
+          : {}),
+      },
+    });
+    started.push(() => launcher.stopAll('local mode shutting down'));
+    // Turns in flight finish (or time out) before the stores they write to go away.
+    const invocations = new Set<Promise<void>>();
+    started.push(async () => void (await Promise.allSettled([...invocations])));
+    const selector = createRuntimeSelector({
+      storage,
+      publisher,
+      taskState,
+      pending,
+      launcher,
+      // Like an asynchronous Lambda invoke: the selector does not wait for the turn.
+      invokeAgent: async (invocation) => {
+        const run = handleInvocation(invocation, Date.now() + turnTimeoutMs)
+          .catch((error: unknown) => console.error('[local] agent invocation failed', error))
+          .finally(() => invocations.delete(run));
+        invocations.add(run);
+      },
+      launchEnvironment: (userId) => ({ USER_ID: userId, IDLE_TIMEOUT_MS: String(idleTimeoutMs) }),
+      defaultRuntime: options.defaultRuntime ?? 'lambda',
+      logger: logger('runtime-selector'),
+    });
+    targets['runtime-selector'] = selector.handleEvent;
+    const sweep = createWatchdog({
+      taskState,
+      launcher,
+      resumePending: selector.resumePending,
+      logger: logger('runtime-watchdog'),
+      idleTimeoutMs,
+      // A local process starts in seconds; there is no reason to wait minutes to notice trouble.
+      startTimeoutMs: 2 * 60_000,
+      zombieGraceMs: 60_000,
+    });
+    let sweeping = false;
+    const watchdogTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      sweep()
+        .catch((error: unknown) => console.error('[local] runtime watchdog failed', error))
+        .finally(() => {
+          sweeping = false;
+        });
+    }, options.watchdogIntervalMs ?? 15_000);
+    started.push(() => clearInterval(watchdogTimer));
     targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
 
     const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
@@ -172,6 +280,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
 
+    // The HTTP API: the management REST routes (signed in) and, when configured, the chat webhooks.
+    const identity = createIdentity({ storage, allowedUsers: options.allowedUsers ?? [] });
+    const asHttpHandler = (handler: (event: never) => Promise<unknown>) =>
+      handler as unknown as HttpApiHandler;
+    const httpApi = createLocalHttpApi({
+      routes: [
+        {
+          method: 'GET',
+          path: '/v1/me',
+          signedIn: true,
+          handler: asHttpHandler(createMeHandler({ storage, logger: logger('api-me') })),
+        },
+        {
+          method: 'POST',
+          path: '/v1/link-codes',
+          signedIn: true,
+          handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
+        },
+      ],
+      // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.
+      authorize: (request, query) => {
+        if (!isSameOrigin(request.headers.host, request.headers.origin, allowedHosts)) return undefined;
+        const userId = query.get('user') ?? 'local-user';
+        return IdSchema.safeParse(userId).success ? userId : undefined;
+      },
+    });
+
     const bundle = await buildWebComponents({ outdir: join(dataDir, 'web') });
     const script = await readFile(bundle.file);
     const page = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'OpenClaw (local)' });
@@ -183,6 +318,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     server.on('request', async (req, res) => {
       try {
         if (await gateway.handleManagementRequest(req, res)) return;
+        if (await httpApi(req, res)) return;
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
         if (req.method === 'GET' && path === '/') {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
@@ -206,7 +342,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Stopped first: no new connections, then let deliveries in flight finish while clients still exist.
     started.push(() => bus.close());
     started.push(() => gateway.close());
-    return { url, wsUrl: `ws://${host}:${port}/ws`, bus, close: stopAll };
+    return {
+      url,
+      wsUrl: `ws://${host}:${port}/ws`,
+      bus,
+      runningContainers: async () => (await launcher.list()).map((task) => task.taskId),
+      close: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

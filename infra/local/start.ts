@@ -1,8 +1,10 @@
 /**
  * `npm start`: the whole system on this machine, with the web chat at http://127.0.0.1:8787.
- * Settings: PORT, HOST, DATA_DIR, and the LLM variables printed below.
+ * Settings: PORT, HOST, DATA_DIR, LOG_LEVEL, LOCAL_TURN_TIMEOUT_MS, DEFAULT_RUNTIME (lambda, fargate or
+ * auto), IDLE_TIMEOUT_MS (the local container's), and the LLM variables printed below.
  */
 import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../agent/llm-settings.ts';
+import { RuntimePreferenceSchema } from '../../schemas/index.ts';
 import { startLocalStack } from './stack.ts';
 
 // A stray rejection deep in a dependency must not take the whole local system down mid-turn; it is
@@ -18,6 +20,8 @@ const stack = await startLocalStack({
   dataDir: process.env.DATA_DIR ?? '.data',
   logLevel: (process.env.LOG_LEVEL?.toUpperCase() as 'INFO' | undefined) ?? 'WARN',
   turnTimeoutMs: Number(process.env.LOCAL_TURN_TIMEOUT_MS ?? 120_000),
+  defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
+  idleTimeoutMs: Number(process.env.IDLE_TIMEOUT_MS) || undefined,
 });
 
 if (llm) {

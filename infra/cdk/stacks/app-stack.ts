@@ -1,19 +1,24 @@
-import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { EventSources } from '../../../schemas/events.ts';
+import { ACTIVE_TASKS_INDEX } from '../../../schemas/table.ts';
 import { type DeploymentConfig, secretsPrefix } from '../config.ts';
 import { AgentRuntime } from '../constructs/agent-runtime.ts';
 import { EventRouting } from '../constructs/event-routing.ts';
 import { ChannelHttpApi } from '../constructs/http-api.ts';
 import { NodeHandler } from '../constructs/node-handler.ts';
+import { grantIndexQuery, grantTable } from '../constructs/table-access.ts';
 import { WebSocketChatApi } from '../constructs/web-socket-api.ts';
 import { stateBucketName } from './data-stack.ts';
 
@@ -26,13 +31,16 @@ export interface AppStackProps extends StackProps {
 
 /**
  * Everything that runs: the bus and its rules, the web channel's WebSocket API, the HTTP API, the
- * agent on Lambda (and the Fargate cluster), the schedule group, and alarms. All pay-per-use.
+ * runtime selector and its watchdog, the agent on Lambda and on Fargate, the schedule group, and alarms.
+ * All pay-per-use: with nobody chatting, no task runs.
  */
 export class AppStack extends Stack {
   readonly webSocketUrl: string;
   readonly webSocketApi: WebSocketChatApi;
   readonly httpApi: ChannelHttpApi;
   readonly agentRuntime: AgentRuntime;
+  readonly runtimeSelector: NodeHandler;
+  readonly runtimeWatchdog: NodeHandler;
   readonly eventRouting: EventRouting;
   readonly httpApiUrl: string;
 
@@ -72,14 +80,15 @@ export class AppStack extends Stack {
       environment: { ...common, POWERTOOLS_SERVICE_NAME: 'web-consumer' },
     });
     // Only the item operations each handler performs (no Scan, no batch, no streams).
-    table.grant(
+    grantTable(
       webProducer,
+      table,
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    table.grant(webConsumer, 'dynamodb:Query', 'dynamodb:DeleteItem');
+    grantTable(webConsumer, table, 'dynamodb:Query', 'dynamodb:DeleteItem');
 
     const webSocket = new WebSocketChatApi(this, 'WebSocket', {
       producer: webProducer,
@@ -105,59 +114,177 @@ export class AppStack extends Stack {
         ...(config.llm.apiKeyRef ? { OPENCLAW_LLM_API_KEY_REF: config.llm.apiKeyRef } : {}),
       },
     });
-    table.grant(
-      runtime.lambda,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
-    // Only the session-state prefix: skills and backups are for other roles.
-    runtime.lambda.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [`${stateBucketArn}/sessions/*`],
-      }),
-    );
-    // Without ListBucket, S3 answers a GET of a missing key with 403 instead of 404, and a new user's
-    // first turn could not tell "nothing saved yet" from "not allowed".
-    runtime.lambda.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [stateBucketArn],
-        conditions: { StringLike: { 's3:prefix': ['sessions/*'] } },
-      }),
-    );
-    runtime.lambda.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ssm:GetParameter'],
-        resources: [
-          this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` }),
-        ],
-      }),
-    );
+    // The same access on Lambda and in the Fargate task: turns, locks, task state, the user's queue
+    // (Query), session state and the LLM keys. The task role gets no ECS permission at all.
+    for (const agentPrincipal of [runtime.lambda, runtime.taskDefinition.taskRole]) {
+      grantTable(
+        agentPrincipal,
+        table,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      );
+      const allow = (statement: PolicyStatement) =>
+        agentPrincipal.grantPrincipal.addToPrincipalPolicy(statement);
+      // Only the session-state prefix: skills and backups are for other roles.
+      allow(
+        new PolicyStatement({
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resources: [`${stateBucketArn}/sessions/*`],
+        }),
+      );
+      // Without ListBucket, S3 answers a GET of a missing key with 403 instead of 404, and a new user's
+      // first turn could not tell "nothing saved yet" from "not allowed".
+      allow(
+        new PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [stateBucketArn],
+          conditions: { StringLike: { 's3:prefix': ['sessions/*'] } },
+        }),
+      );
+      allow(
+        new PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: [
+            this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` }),
+          ],
+        }),
+      );
+    }
+
+    // The runtime selector (bus target) and its watchdog (every minute) share one entry and one
+    // environment; each gets only the permissions its code paths use.
+    const selectorEnvironment = {
+      ...common,
+      AGENT_FUNCTION_NAME: runtime.lambda.functionName,
+      ECS_CLUSTER: runtime.cluster.clusterArn,
+      ECS_TASK_DEFINITION: runtime.taskDefinition.taskDefinitionArn,
+      ECS_CONTAINER_NAME: runtime.containerName,
+      ECS_SUBNETS: runtime.vpc.publicSubnets.map((subnet) => subnet.subnetId).join(','),
+      ECS_SECURITY_GROUPS: runtime.taskSecurityGroup.securityGroupId,
+      DEFAULT_RUNTIME: config.defaultRuntime,
+      IDLE_TIMEOUT_MS: String(config.idleTimeoutMinutes * 60_000),
+    };
+    const selector = new NodeHandler(this, 'RuntimeSelector', {
+      entry: 'consumers/runtime-selector/lambda.ts',
+      description: 'Runs each message on Lambda or the user’s Fargate task, starting the task when needed.',
+      // It may wait up to 15 s for a stopping task before starting the next one.
+      timeout: Duration.seconds(60),
+      environment: { ...selectorEnvironment, POWERTOOLS_SERVICE_NAME: 'runtime-selector' },
+    });
+    const watchdog = new NodeHandler(this, 'RuntimeWatchdog', {
+      entry: 'consumers/runtime-selector/lambda.ts',
+      handler: 'watchdogHandler',
+      description: 'Every minute: stops idle and orphaned agent tasks, recovers dead ones and their queues.',
+      timeout: Duration.seconds(120),
+      environment: { ...selectorEnvironment, POWERTOOLS_SERVICE_NAME: 'runtime-watchdog' },
+    });
+    const taskArns = this.formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${runtime.cluster.clusterName}/*`,
+    });
+    const inCluster = { ArnEquals: { 'ecs:cluster': runtime.cluster.clusterArn } };
+    const controlTasks = (grantee: IGrantable, { observe }: { observe: boolean }) => {
+      const allow = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+      grantTable(
+        grantee,
+        table,
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      );
+      // The agent's own function only, asynchronously: for turns and queue drains.
+      allow(
+        new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [runtime.lambda.functionArn] }),
+      );
+      // This task definition (this revision), in this cluster; the roles it names, to ECS only.
+      allow(
+        new PolicyStatement({
+          actions: ['ecs:RunTask'],
+          resources: [runtime.taskDefinition.taskDefinitionArn],
+          conditions: inCluster,
+        }),
+      );
+      allow(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [runtime.taskDefinition.taskRole.roleArn, runtime.executionRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        }),
+      );
+      // RunTask copies the task definition's tags to the task (propagateTags); ECS authorizes that as
+      // TagResource on the new task, and only then.
+      allow(
+        new PolicyStatement({
+          actions: ['ecs:TagResource'],
+          resources: [taskArns],
+          conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+        }),
+      );
+      allow(
+        new PolicyStatement({
+          actions: observe ? ['ecs:StopTask', 'ecs:DescribeTasks'] : ['ecs:StopTask'],
+          resources: [taskArns],
+          conditions: inCluster,
+        }),
+      );
+      if (!observe) return;
+      // ListTasks has no resource-level permissions; the condition keeps it to the agent's cluster.
+      allow(new PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster }));
+      grantIndexQuery(grantee, table, ACTIVE_TASKS_INDEX);
+    };
+    controlTasks(selector, { observe: false });
+    controlTasks(watchdog, { observe: true });
+
+    // A sweep that fails is not retried: the next one starts a minute later, and retries would overlap it.
+    watchdog.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    // A watchdog that keeps failing leaves idle or orphaned tasks running, and they bill by the second.
+    watchdog
+      .metricErrors({ period: Duration.minutes(15) })
+      .createAlarm(this, 'RuntimeWatchdogErrors', {
+        alarmDescription:
+          'The runtime watchdog keeps failing: idle or orphaned agent tasks may not be stopped (and keep costing).',
+        threshold: 5,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      })
+      .addAlarmAction(new SnsAction(alarmTopic));
+    new Rule(this, 'RuntimeWatchdogSchedule', {
+      description: 'Runs the agent runtime watchdog every minute.',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(watchdog, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
+    });
 
     // The bus, with one rule per route of bus/routing-table.ts.
     const routing = new EventRouting(this, 'Events', {
-      targets: { agent: runtime.lambda, 'web-consumer': webConsumer },
+      targets: { 'runtime-selector': selector, agent: runtime.lambda, 'web-consumer': webConsumer },
       archiveRetentionDays: config.archiveRetentionDays,
       alarmAction: new SnsAction(alarmTopic),
     });
     // Each publisher may put events only with its own source: a compromised web producer cannot pose
     // as the agent and send replies to other users' connections.
-    const publishers: [NodeHandler | typeof runtime.lambda, string][] = [
-      [webProducer, EventSources.web],
-      [runtime.lambda, EventSources.agent],
+    // The selector and the watchdog speak for the agent (status, the Lambda fallback's replies).
+    const publishers: [IGrantable, { addEnvironment(name: string, value: string): unknown }, string][] = [
+      [webProducer, webProducer, EventSources.web],
+      [runtime.lambda, runtime.lambda, EventSources.agent],
+      [runtime.taskDefinition.taskRole, runtime.container, EventSources.agent],
+      [selector, selector, EventSources.agent],
+      [watchdog, watchdog, EventSources.agent],
     ];
-    for (const [publisher, source] of publishers) {
-      publisher.addToRolePolicy(
+    for (const [publisher, configurable, source] of publishers) {
+      publisher.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['events:PutEvents'],
           resources: [routing.bus.eventBusArn],
           conditions: { StringEquals: { 'events:source': source } },
         }),
       );
-      publisher.addEnvironment('EVENT_BUS_NAME', routing.bus.eventBusName);
+      configurable.addEnvironment('EVENT_BUS_NAME', routing.bus.eventBusName);
     }
 
     // The management REST API.
@@ -166,7 +293,7 @@ export class AppStack extends Stack {
       description: 'GET /v1/me: the signed-in user and their settings.',
       environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-me' },
     });
-    table.grant(me, 'dynamodb:GetItem');
+    grantTable(me, table, 'dynamodb:GetItem');
     const http = new ChannelHttpApi(this, 'Http', {
       userPool: props.userPool,
       client: props.client,
@@ -194,6 +321,8 @@ export class AppStack extends Stack {
     this.webSocketApi = webSocket;
     this.httpApi = http;
     this.agentRuntime = runtime;
+    this.runtimeSelector = selector;
+    this.runtimeWatchdog = watchdog;
     this.eventRouting = routing;
     this.webSocketUrl = webSocket.stage.url;
     this.httpApiUrl = http.api.apiEndpoint;

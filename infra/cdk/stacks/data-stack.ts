@@ -2,7 +2,13 @@ import { Aws, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-li
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../../schemas/table.ts';
+import {
+  ACTIVE_TASK_ATTRIBUTE,
+  ACTIVE_TASKS_INDEX,
+  PARTITION_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../../../schemas/table.ts';
 
 /**
  * The state that must outlive every other stack: the single DynamoDB table (entities in
@@ -36,6 +42,13 @@ export class DataStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Sparse: only task records that are not idle, which the runtime watchdog reads each sweep.
+      globalSecondaryIndexes: [
+        {
+          indexName: ACTIVE_TASKS_INDEX,
+          partitionKey: { name: ACTIVE_TASK_ATTRIBUTE, type: AttributeType.STRING },
+        },
+      ],
     });
 
     this.bucket = new Bucket(this, 'StateBucket', {

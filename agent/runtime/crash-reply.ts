@@ -1,0 +1,33 @@
+import type { Publisher } from '../../bus/index.ts';
+import { EventSources, type MessageReceived, type ReplyCompleted } from '../../schemas/index.ts';
+import type { Storage } from '../../schemas/table.ts';
+import { storeReply } from '../turn-records.ts';
+
+/** What the user reads when runtimes died mid-turn on their message every time it was tried. */
+const CRASHED_EVERY_ATTEMPT = {
+  code: 'AGENT_CRASHED',
+  message:
+    'The agent crashed twice on this message and gave up on it. Please try again, perhaps with a smaller request.',
+};
+
+/**
+ * Answers a queued message that crashed the agent on every attempt with an explicit error instead of a
+ * third try. Stored like any reply, so a later pass over the same message republishes it rather than
+ * producing a second error.
+ */
+export function createCrashReply(deps: { storage: Storage; publisher: Publisher }) {
+  return async function answerWithError(message: MessageReceived): Promise<void> {
+    const detail: ReplyCompleted = {
+      userId: message.userId,
+      conversationId: message.conversationId,
+      replyTo: message.replyTo,
+      inReplyTo: message.messageId,
+      seq: 0,
+      status: 'error',
+      text: '',
+      error: CRASHED_EVERY_ATTEMPT,
+    };
+    await storeReply(deps.storage, detail);
+    await deps.publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
+  };
+}

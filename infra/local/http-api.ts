@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+
+/** A handler as API Gateway's HTTP API (payload format 2.0) calls it. */
+export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
+
+export interface LocalHttpRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  handler: HttpApiHandler;
+  /** Behind the JWT authorizer on AWS: locally the user comes from `authorize`, else 401. */
+  signedIn?: boolean;
+}
+
+export interface LocalHttpApiOptions {
+  routes: readonly LocalHttpRoute[];
+  /** Local mode's stand-in for the Cognito JWT authorizer: the signed-in user of a request, if any. */
+  authorize: (request: IncomingMessage, query: URLSearchParams) => string | undefined;
+  /** Bodies above this are refused with 413 before any handler runs. @default 1 MiB */
+  maxBodyBytes?: number;
+}
+
+/** Content types API Gateway passes as text; anything else arrives base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml)|[^;]*\+json)/i;
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Local mode's HTTP API: turns a Node request into the API Gateway v2 event the same handlers get on AWS
+ * (lower-case headers, raw body as text or base64, JWT claims for signed-in routes) and writes their
+ * result back. Webhook routes are public, as on AWS: the handlers verify the platforms' signatures.
+ */
+export function createLocalHttpApi(options: LocalHttpApiOptions) {
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const byKey = new Map(options.routes.map((route) => [`${route.method} ${route.path}`, route]));
+
+  /** @returns false when no route matches, so the caller can serve something else */
+  return async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const routeKey = `${request.method} ${url.pathname}`;
+    const route = byKey.get(routeKey);
+    if (!route) return false;
+
+    const send = (status: number, body: string) =>
+      response.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    const userId = route.signedIn ? options.authorize(request, url.searchParams) : undefined;
+    if (route.signedIn && !userId) {
+      send(401, JSON.stringify({ message: 'Unauthorized' }));
+      return true;
+    }
+    const body = await readBody(request, maxBodyBytes);
+    if (!body) {
+      send(413, JSON.stringify({ message: 'Request Entity Too Large' }));
+      return true;
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const isText = TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+    const now = new Date();
+    const event = {
+      version: '2.0',
+      routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(body.length > 0
+        ? { body: isText ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !isText }
+        : { isBase64Encoded: false }),
+      requestContext: {
+        accountId: 'local',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method: request.method ?? 'GET',
+          path: url.pathname,
+          protocol: `HTTP/${request.httpVersion}`,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey,
+        stage: '$default',
+        time: now.toISOString(),
+        timeEpoch: now.getTime(),
+        ...(userId ? { authorizer: { jwt: { claims: { sub: userId }, scopes: [] } } } : {}),
+      },
+    } as APIGatewayProxyEventV2;
+
+    let result: APIGatewayProxyResultV2;
+    try {
+      result = await route.handler(event);
+    } catch (error) {
+      // As on AWS, an exception is a 500 with no detail; the handler's logs have the rest.
+      console.error(`[local] ${routeKey} failed`, error);
+      send(500, JSON.stringify({ message: 'Internal Server Error' }));
+      return true;
+    }
+    if (typeof result === 'string') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(result);
+      return true;
+    }
+    const responseBody = result.body ?? '';
+    response
+      .writeHead(result.statusCode ?? 200, result.headers as Record<string, string> | undefined)
+      .end(result.isBase64Encoded ? Buffer.from(responseBody, 'base64') : responseBody);
+    return true;
+  };
+}
