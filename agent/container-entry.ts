@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createPublisher } from '../bus/index.ts';
+import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
+import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createContainerWorker } from './container-worker.ts';
-import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
-import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
@@ -75,9 +75,8 @@ export async function main(): Promise<number> {
       workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
       defaultLlm: defaultLlmSettingsFromEnv(),
       owner: `fargate:${taskId}`,
-      ...(process.env.SECRETS_PREFIX
-        ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
-        : {}),
+      // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it, the environment.
+      resolveSecret: createSecretReader(),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

@@ -1,16 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createPublisher } from '../bus/index.ts';
+import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
+import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
-import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
+import { createDrainLease } from './runtime/drain-lease.ts';
 import { createPendingDrain } from './runtime/pending-drain.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
-import { createSsmSecretResolver } from './secrets.ts';
 import { createSessionStore } from './session-store.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
@@ -32,9 +33,7 @@ function createHandler(context: Context) {
     owner: `lambda:${context.logStreamName}`,
     reserveMs: 8_000,
     // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
-    ...(process.env.SECRETS_PREFIX
-      ? { resolveSecret: createSsmSecretResolver({ prefix: process.env.SECRETS_PREFIX }) }
-      : {}),
+    resolveSecret: createSecretReader(),
   });
   return createInvocationHandler({
     logger,
@@ -42,6 +41,7 @@ function createHandler(context: Context) {
     drainPending: createPendingDrain({
       taskState: createTaskStateStore(storage),
       pending: createPendingMessages(storage),
+      lease: createDrainLease(storage),
       runTurn,
       answerWithError: createCrashReply({ storage, publisher }),
       continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),

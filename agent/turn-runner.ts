@@ -35,7 +35,7 @@ export interface TurnRunnerOptions {
   /** Kept back from the deadline to save state and publish the reply. @default 5000 */
   reserveMs?: number;
   /**
-   * Looks up the secret an `apiKeyRef` names: on AWS an SSM SecureString (`createSsmSecretResolver`),
+   * Looks up the secret an `apiKeyRef` names: on AWS an SSM SecureString (`createSecretReader`),
    * locally the environment. @default (ref) => process.env[ref]
    */
   resolveSecret?: (ref: string) => Promise<string | undefined>;

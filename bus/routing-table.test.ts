@@ -9,11 +9,9 @@ function busWithRecordingTargets() {
   const record = (target: TargetId) => async (envelope: BusEnvelope) =>
     void received.push({ target, detailType: envelope['detail-type'], source: envelope.source });
   const bus = new LocalBus({
-    targets: {
-      'runtime-selector': record('runtime-selector'),
-      agent: record('agent'),
-      'web-consumer': record('web-consumer'),
-    },
+    targets: Object.fromEntries(
+      (Object.keys(TARGETS) as TargetId[]).map((target) => [target, record(target)]),
+    ),
     logger: { warn() {}, error() {} },
   });
   return { bus, received };
@@ -74,7 +72,7 @@ describe('the routing table', () => {
     ]);
   });
 
-  it('sends web replies to the web consumer, and never a message to the agent directly', async () => {
+  it("sends each channel's replies to that channel's consumer only, and never a message to the agent directly", async () => {
     // Prepare
     const { bus, received } = busWithRecordingTargets();
     const reply = { ...message, inReplyTo: 'msg-1', seq: 0, status: 'ok', text: 'hi' };
@@ -93,9 +91,17 @@ describe('the routing table', () => {
     // Assess
     expect(received).toEqual([
       { target: 'web-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
+      { target: 'telegram-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
     ]);
     // The agent is invoked by the runtime selector, not by a rule; its retry settings still live here.
     expect(ROUTES.some((route) => route.target === 'agent')).toBe(false);
-    expect(Object.keys(TARGETS).sort()).toEqual(['agent', 'runtime-selector', 'web-consumer']);
+    expect(Object.keys(TARGETS).sort()).toEqual([
+      'agent',
+      'discord-consumer',
+      'runtime-selector',
+      'slack-consumer',
+      'telegram-consumer',
+      'web-consumer',
+    ]);
   });
 });

@@ -12,7 +12,13 @@ import type { EventPattern } from './pattern-matcher.ts';
  * agent is no rule's target: the runtime selector invokes it (asynchronously), but its retry settings
  * live here with the others.
  */
-export type TargetId = 'runtime-selector' | 'agent' | 'web-consumer';
+export type TargetId =
+  | 'runtime-selector'
+  | 'agent'
+  | 'web-consumer'
+  | 'telegram-consumer'
+  | 'discord-consumer'
+  | 'slack-consumer';
 
 /**
  * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
@@ -67,7 +73,38 @@ export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
     retryAttempts: 2,
     maxEventAgeSeconds: 300,
   },
+  'telegram-consumer': {
+    description: 'Sends replies to Telegram chats, streaming by message edits.',
+    // Retries are resumable (reply progress records what was shown), and a completed reply is worth them.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 900,
+  },
+  'discord-consumer': {
+    description: 'Answers Discord interactions through their webhook, or the channel once the token expired.',
+    retryAttempts: 2,
+    maxEventAgeSeconds: 900,
+  },
+  'slack-consumer': {
+    description: 'Posts replies in Slack threads, streaming by chat.update.',
+    retryAttempts: 2,
+    maxEventAgeSeconds: 900,
+  },
 };
+
+/** A route from the agent's reply events for one channel to that channel's consumer. */
+function repliesTo(channel: string, target: TargetId, description: string): Route {
+  return {
+    name: `${channel}-replies-to-${target}`,
+    description,
+    pattern: {
+      source: [EventSources.agent],
+      'detail-type': ['ReplyDelta.v1', 'ReplyCompleted.v1', 'AgentStatusChanged.v1'],
+      detail: { replyTo: { channel: [channel] } },
+    },
+    target,
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 900 },
+  };
+}
 
 const INGRESS_SOURCES = [
   EventSources.web,
@@ -93,14 +130,14 @@ export const ROUTES: readonly Route[] = [
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
   },
   {
-    name: 'web-replies-to-web-consumer',
-    description: 'Replies and status for the web chat go to its WebSocket connection.',
-    pattern: {
-      source: [EventSources.agent],
-      'detail-type': ['ReplyDelta.v1', 'ReplyCompleted.v1', 'AgentStatusChanged.v1'],
-      detail: { replyTo: { channel: ['web'] } },
-    },
-    target: 'web-consumer',
+    ...repliesTo(
+      'web',
+      'web-consumer',
+      'Replies and status for the web chat go to its WebSocket connection.',
+    ),
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 300 },
   },
+  repliesTo('telegram', 'telegram-consumer', 'Replies and status for Telegram chats.'),
+  repliesTo('discord', 'discord-consumer', 'Replies for Discord interactions.'),
+  repliesTo('slack', 'slack-consumer', 'Replies and status for Slack threads.'),
 ];

@@ -55,9 +55,19 @@ export const LlmSettingsSchema = z.object({
     .optional(),
 });
 
+/** The provider key names a user may refer to; the agent may read only these (and `OPENCLAW_KEY_*`). */
+export const LLM_KEY_NAMES = [
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'OPENROUTER_API_KEY',
+  'DEEPSEEK_API_KEY',
+  'OPENCLAW_LLM_API_KEY',
+] as const;
+/** A user's own keys: `OPENCLAW_KEY_<NAME>`. */
+export const USER_KEY_PREFIX = 'OPENCLAW_KEY_';
+
 /** Key references a user may choose: the known provider names, or their own `OPENCLAW_KEY_*` secrets. */
-const USER_KEY_REF =
-  /^(ANTHROPIC_API_KEY|OPENAI_API_KEY|OPENROUTER_API_KEY|DEEPSEEK_API_KEY|OPENCLAW_LLM_API_KEY|OPENCLAW_KEY_[A-Z0-9_]{1,64})$/;
+const USER_KEY_REF = new RegExp(`^(${LLM_KEY_NAMES.join('|')}|${USER_KEY_PREFIX}[A-Z0-9_]{1,64})$`);
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**

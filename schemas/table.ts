@@ -73,6 +73,24 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ userId, connectionId }) => ({ pk: `USER#${userId}`, sk: `CONN#${connectionId}` }),
   });
 
+  /**
+   * Who is answering a user's queue on Lambda right now: one drain at a time, so two invocations never
+   * take the same message (and count two attempts for one).
+   */
+  const DrainLeaseEntity = new Entity({
+    name: 'DrainLease',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      owner: string(),
+      /** Epoch ms the lease ends: the holder's deadline. */
+      leaseUntil: number(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'LEASE#drain' }),
+  });
+
   /** The per-user session lock: its own item, never shared with runtime/task state. */
   const SessionLockEntity = new Entity({
     name: 'SessionLock',
@@ -95,7 +113,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       userId: string().key(),
       /** JSON of LlmSettings; validated with zod on read. */
       llm: string().optional(),
-      runtime: string(),
+      /** lambda, fargate or auto; absent: the deployment default. */
+      runtime: string().optional(),
       updatedAt: string(),
     }),
     computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'SETTINGS' }),
@@ -267,6 +286,7 @@ function createEntities(table: ReturnType<typeof createTable>) {
   });
 
   return {
+    DrainLeaseEntity,
     ChannelIdentityEntity,
     LinkCodeEntity,
     LinkAttemptsEntity,

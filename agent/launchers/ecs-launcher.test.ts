@@ -260,6 +260,9 @@ describe('the ECS launcher (loopback fake of the ECS JSON 1.1 API)', () => {
       PENDING: 'pending',
       ACTIVATING: 'pending',
       RUNNING: 'running',
+      DEACTIVATING: 'stopping',
+      STOPPING: 'stopping',
+      DEPROVISIONING: 'stopping',
     };
     infos.forEach((info, i) => {
       if (i % 10 === 9) expect(info).toEqual({ taskId: ids[i], state: 'stopped', stoppedReason: 'MISSING' });
@@ -349,8 +352,10 @@ describe('the ECS launcher (loopback fake of the ECS JSON 1.1 API)', () => {
     expect(calls.map((c) => c.operation)).toEqual(['ListTasks']);
   });
 
-  it('counts a running task that was told to stop as stopped', () => {
-    expect(taskRunState({ lastStatus: 'RUNNING', desiredStatus: 'STOPPED' })).toBe('stopped');
+  it('counts a running task that was told to stop as stopping, until ECS reports it stopped', () => {
+    expect(taskRunState({ lastStatus: 'RUNNING', desiredStatus: 'STOPPED' })).toBe('stopping');
+    expect(taskRunState({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED' })).toBe('stopped');
+    expect(taskRunState({ lastStatus: 'PROVISIONING', desiredStatus: 'STOPPED' })).toBe('stopping');
     expect(taskRunState({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })).toBe('running');
     expect(taskRunState({ lastStatus: undefined, desiredStatus: 'RUNNING' })).toBe('pending');
   });

@@ -193,7 +193,9 @@ export function createEcsLauncher(options: EcsLauncherOptions): TaskLauncher {
       for (const task of output.tasks ?? []) {
         // Only ours: the cluster is the agent's, but someone may run a one-off task in it by hand.
         if (!task.taskArn || !task.startedBy?.startsWith(`${prefix}-`)) continue;
-        if (taskRunState(task) === 'stopped') continue;
+        // Only live tasks can be zombies; one that is stopping is on its way out already.
+        const state = taskRunState(task);
+        if (state === 'stopped' || state === 'stopping') continue;
         listed.push({ taskId: task.taskArn, startedAt: task.createdAt?.getTime() ?? 0 });
       }
     }
@@ -203,22 +205,22 @@ export function createEcsLauncher(options: EcsLauncherOptions): TaskLauncher {
   return { start, stop, describe, list };
 }
 
-/** Maps an ECS task's status to the launcher's coarse state. */
+/**
+ * Maps an ECS task's status to the launcher's coarse state. A task told to stop is `stopping` until ECS
+ * reports it STOPPED: during its stop timeout it is still saving state and handing back its message.
+ */
 export function taskRunState(task: Pick<Task, 'lastStatus' | 'desiredStatus'>): TaskRunState {
-  // A task told to stop (StopTask, Spot interruption) still reports RUNNING for a while; it must not
-  // be handed new messages, so it counts as stopped already.
-  if (task.desiredStatus === 'STOPPED') return 'stopped';
   switch (task.lastStatus) {
-    case 'RUNNING':
-      return 'running';
+    case 'STOPPED':
+      return 'stopped';
     case 'DEACTIVATING':
     case 'STOPPING':
     case 'DEPROVISIONING':
-    case 'STOPPED':
-      return 'stopped';
+      return 'stopping';
+    case 'RUNNING':
+      return task.desiredStatus === 'STOPPED' ? 'stopping' : 'running';
     default:
-      // PROVISIONING, PENDING, ACTIVATING, and anything newer: not usable yet, not gone either.
-      return 'pending';
+      return task.desiredStatus === 'STOPPED' ? 'stopping' : 'pending';
   }
 }
 

@@ -120,7 +120,7 @@ describe('the local launcher (real child processes)', () => {
 
     // Assess
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(duringGrace[0]?.state).toBe('stopped');
+    expect(duringGrace[0]?.state).toBe('stopping');
     await waitFor(() => printed(taskId, 'ignoring SIGTERM'));
     expect(warnings).toContain('Local agent task ignored SIGTERM; killing it');
     expect(isAlive(Number(taskId.split(':')[1]))).toBe(false);

@@ -138,7 +138,7 @@ export function createLocalLauncher(options: LocalLauncherOptions): LocalLaunche
     return taskIds.map((taskId): TaskInfo => {
       const entry = children.get(taskId);
       if (!entry) return { taskId, state: 'stopped', stoppedReason: 'MISSING' };
-      if (!entry.exit) return { taskId, state: entry.stopping ? 'stopped' : 'running' };
+      if (!entry.exit) return { taskId, state: entry.stopping ? 'stopping' : 'running' };
       return { taskId, state: 'stopped', stoppedReason: entry.stoppedReason ?? entry.exit };
     });
   }

@@ -21,8 +21,11 @@ export interface LaunchRequest {
   idempotencyKey?: string;
 }
 
-/** Coarse task state: `pending` may still become `running`; `stopped` never comes back. */
-export type TaskRunState = 'pending' | 'running' | 'stopped';
+/**
+ * Coarse task state: `pending` may still become `running`; `stopping` was told to stop and is finishing
+ * (within its stop timeout it may still hand back a message); `stopped` is gone and never comes back.
+ */
+export type TaskRunState = 'pending' | 'running' | 'stopping' | 'stopped';
 
 /** The state of one task as the launcher sees it. */
 export interface TaskInfo {

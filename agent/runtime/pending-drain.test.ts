@@ -3,6 +3,7 @@ import type { MessageReceived } from '../../schemas/types.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { messageAt } from '../../test/fixtures/messages.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
+import { createDrainLease } from './drain-lease.ts';
 import { createPendingDrain, type PendingDrainDeps } from './pending-drain.ts';
 import { createPendingMessages } from './pending-messages.ts';
 import { createTaskStateStore } from './task-state.ts';
@@ -40,6 +41,7 @@ describe('the Lambda drain of a queue whose task could not start (dynalite)', ()
     const drain = createPendingDrain({
       taskState,
       pending,
+      lease: createDrainLease(aws.storage, { now }),
       runTurn,
       answerWithError: async (msg) => void erroredWith.push(msg.messageId),
       continueLater: async (userId) => void continued.push(userId),
@@ -77,6 +79,23 @@ describe('the Lambda drain of a queue whose task could not start (dynalite)', ()
     expect(result).toBe('empty');
     expect(turns.map((turn) => turn.messageId)).toEqual(['m0', 'm1', 'm2', 'm3']);
     expect(turns.every((turn) => turn.stillQueued && turn.deadlineAt === deadlineAt)).toBe(true);
+    expect(maxActive()).toBe(1);
+    expect(await left(user)).toEqual([]);
+  });
+
+  it('lets one of two drains started together answer the queue, each message once', async () => {
+    // Prepare: two failed starts each asked for a drain of the same queue
+    const { pending, drain, turns, erroredWith, left, maxActive } = setup();
+    const user = 'user-drain-twice';
+    for (const i of [0, 1, 2]) await pending.enqueue(message(user, `m${i}`, i));
+
+    // Act
+    const results = await Promise.all([drain(user, T0 + 900_000), drain(user, T0 + 900_000)]);
+
+    // Assess
+    expect(results.sort()).toEqual(['busy', 'empty']);
+    expect(turns.map((turn) => turn.messageId)).toEqual(['m0', 'm1', 'm2']);
+    expect(erroredWith).toEqual([]);
     expect(maxActive()).toBe(1);
     expect(await left(user)).toEqual([]);
   });

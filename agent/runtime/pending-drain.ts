@@ -1,5 +1,6 @@
 import type { MessageReceived } from '../../schemas/index.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
+import type { DrainLease } from './drain-lease.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import type { TaskStateStore } from './task-state.ts';
 
@@ -13,6 +14,8 @@ interface DrainLogger {
 export interface PendingDrainDeps {
   taskState: Pick<TaskStateStore, 'get'>;
   pending: Pick<PendingMessages, 'list' | 'markAttempt' | 'remove'>;
+  /** One drain per queue at a time. */
+  lease: Pick<DrainLease, 'acquire' | 'release'>;
   runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
   answerWithError: (message: MessageReceived) => Promise<void>;
   /** Hands the rest of the queue to a fresh invocation when this one runs short of time. */
@@ -26,8 +29,8 @@ export interface PendingDrainDeps {
   now?: () => number;
 }
 
-/** Why a drain stopped. */
-export type DrainResult = 'empty' | 'task-active' | 'continued';
+/** Why a drain stopped: the queue is empty, a task took it, the rest was handed on, or another drain has it. */
+export type DrainResult = 'empty' | 'task-active' | 'continued' | 'busy';
 
 /**
  * Answers a user's queued messages on Lambda when their Fargate task could not start: oldest first, one
@@ -42,7 +45,7 @@ export function createPendingDrain(deps: PendingDrainDeps) {
   const minTurnMs = deps.minTurnMs ?? 60_000;
   const maxAttempts = deps.maxAttempts ?? 2;
 
-  return async function drainPending(userId: string, deadlineAt: number): Promise<DrainResult> {
+  async function drainHeld(userId: string, deadlineAt: number): Promise<DrainResult> {
     let answered = 0;
     for (;;) {
       // A task that started meanwhile takes the queue itself; two runtimes must not race on it.
@@ -73,6 +76,24 @@ export function createPendingDrain(deps: PendingDrainDeps) {
       }
       await pending.remove(userId, seq);
       answered++;
+    }
+  }
+
+  return async function drainPending(userId: string, deadlineAt: number): Promise<DrainResult> {
+    for (;;) {
+      const owner = await deps.lease.acquire(userId, deadlineAt);
+      if (!owner) {
+        logger.info('another drain is answering this queue', { userId });
+        return 'busy';
+      }
+      let result: DrainResult;
+      try {
+        result = await drainHeld(userId, deadlineAt);
+      } finally {
+        await deps.lease.release(userId, owner);
+      }
+      // A message queued between our last look and the release was refused by nobody but us: look again.
+      if (result !== 'empty' || (await pending.list(userId)).length === 0) return result;
     }
   };
 }

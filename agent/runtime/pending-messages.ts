@@ -18,7 +18,11 @@ export interface PendingMessage {
 export interface PendingMessagesOptions {
   /** @default Date.now */
   now?: () => number;
-  /** How long an unanswered message waits before it is dropped from the queue. @default 3600 (1 hour) */
+  /**
+   * How long an unanswered message may wait before the table's TTL clears it: far longer than any queue
+   * of long turns (30 minutes each on Fargate), so only a message nothing could answer for a day goes.
+   * @default 86400 (24 hours)
+   */
   ttlSeconds?: number;
 }
 
@@ -41,7 +45,7 @@ export function pendingSeq(message: MessageReceived): string {
  */
 export function createPendingMessages(storage: Storage, options: PendingMessagesOptions = {}) {
   const now = options.now ?? Date.now;
-  const ttlSeconds = options.ttlSeconds ?? 3600;
+  const ttlSeconds = options.ttlSeconds ?? 24 * 60 * 60;
   const entity = storage.PendingMessageEntity;
 
   return {

@@ -6,6 +6,7 @@ import {
   TaskLaunchError,
   type TaskLauncher,
 } from '../../agent/launchers/task-launcher.ts';
+import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
@@ -241,6 +242,7 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
     const drain = createPendingDrain({
       taskState,
       pending,
+      lease: createDrainLease(aws.storage),
       runTurn: async (m) => {
         answered.push(m.text);
         return 'answered';

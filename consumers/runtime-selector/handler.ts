@@ -221,7 +221,7 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     await selectRuntime(parsed.data);
   }
 
-  return { handleEvent, resumePending };
+  return { handleEvent, resumePending, fallBackToLambda };
 }
 
 export type RuntimeSelector = ReturnType<typeof createRuntimeSelector>;

@@ -70,6 +70,7 @@ function createDeps() {
     taskState,
     launcher,
     resumePending: selector.resumePending,
+    drainOnLambda: selector.fallBackToLambda,
     logger,
     idleTimeoutMs,
   });

@@ -61,11 +61,13 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     const taskState = createTaskStateStore(aws.storage, { now });
     const cluster = fakeCluster();
     const resumed: string[] = [];
+    const drained: string[] = [];
     const errors: string[] = [];
     const deps = (more: Partial<WatchdogDeps> = {}): WatchdogDeps => ({
       taskState,
       launcher: cluster.launcher,
       resumePending: async (userId) => void resumed.push(userId),
+      drainOnLambda: async (userId) => void drained.push(userId),
       logger: { info() {}, warn() {}, error: (message) => void errors.push(message) },
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       idleGraceMs: IDLE_GRACE_MS,
@@ -86,7 +88,7 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
       await taskState.markRunning(userId, taskId);
       return taskId;
     }
-    return { clock, taskState, cluster, resumed, errors, sweep, runningTask };
+    return { clock, taskState, cluster, resumed, drained, errors, sweep, runningTask };
   }
 
   const nothingDone = { stoppedIdle: [], stoppedZombies: [], failedStarts: [], recoveredDeadTasks: [] };
@@ -183,7 +185,7 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
 
   it('gives up on a start that did not become ready in time, stops its task and resumes the queue', async () => {
     // Prepare: one start stuck past the limit, one just begun
-    const { clock, taskState, cluster, resumed, sweep } = setup();
+    const { clock, taskState, cluster, resumed, drained, sweep } = setup();
     const stuck = await taskState.beginStart('slow-start');
     await taskState.recordLaunch('slow-start', 'task-slow', { version: stuck.state.version });
     cluster.add('task-slow', T0, 'pending');
@@ -202,13 +204,14 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
       status: 'idle',
       version: stuck.state.version + 1,
     });
-    expect(resumed).toEqual(['slow-start']);
+    expect(drained).toEqual(['slow-start']);
+    expect(resumed).toEqual([]);
     expect(await taskState.get('fresh-start')).toMatchObject({ status: 'starting', taskId: 'task-fresh' });
   });
 
   it('gives up on a start whose launch was never recorded, once it is too old', async () => {
     // Prepare: the selector died between winning the start and launching
-    const { clock, taskState, cluster, resumed, sweep } = setup();
+    const { clock, taskState, cluster, resumed, drained, sweep } = setup();
     await taskState.beginStart('lost-starter');
     clock.now = T0 + START_TIMEOUT_MS + 1;
 
@@ -219,12 +222,13 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     expect(report).toEqual({ ...nothingDone, failedStarts: ['lost-starter'] });
     expect(cluster.stops).toEqual([]);
     expect((await taskState.get('lost-starter')).status).toBe('idle');
-    expect(resumed).toEqual(['lost-starter']);
+    expect(drained).toEqual(['lost-starter']);
+    expect(resumed).toEqual([]);
   });
 
   it('gives up at once on a start whose task already stopped', async () => {
     // Prepare: a young start whose task died while booting
-    const { clock, taskState, cluster, resumed, sweep } = setup();
+    const { clock, taskState, cluster, resumed, drained, sweep } = setup();
     const start = await taskState.beginStart('died-booting');
     await taskState.recordLaunch('died-booting', 'task-died', { version: start.state.version });
     cluster.add('task-died', T0, 'stopped');
@@ -237,12 +241,13 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     expect(report).toEqual({ ...nothingDone, failedStarts: ['died-booting'] });
     expect(cluster.stops).toEqual([]);
     expect((await taskState.get('died-booting')).status).toBe('idle');
-    expect(resumed).toEqual(['died-booting']);
+    expect(drained).toEqual(['died-booting']);
+    expect(resumed).toEqual([]);
   });
 
   it('does not reset a fresh start that began after it read a dead one', async () => {
     // Prepare: another sweep resets the dead start and a new start begins while this sweep runs
-    const { clock, taskState, cluster, resumed, sweep } = setup();
+    const { clock, taskState, cluster, resumed, drained, sweep } = setup();
     const dead = await taskState.beginStart('restarted');
     await taskState.recordLaunch('restarted', 'task-dead', { version: dead.state.version });
     cluster.add('task-dead', T0, 'stopped');
@@ -268,6 +273,7 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     // Assess
     expect(raced).toBe(true);
     expect(report.failedStarts).toEqual([]);
+    expect(drained).toEqual([]);
     expect(after).toMatchObject({ status: 'starting', version: dead.state.version + 2 });
     expect(resumed).toEqual([]);
   });
@@ -287,6 +293,22 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     expect(cluster.stops).toEqual([]);
     expect((await taskState.get('crashed')).status).toBe('idle');
     expect(resumed).toEqual(['crashed']);
+  });
+
+  it('leaves a task that is still stopping (a Spot interruption in its grace) to hand back its message', async () => {
+    // Prepare: ECS was told to stop the task; it is saving its state
+    const { clock, taskState, cluster, resumed, sweep, runningTask } = setup();
+    const taskId = await runningTask('interrupted');
+    Object.assign(cluster.tasks.get(taskId) ?? {}, { state: 'stopping' });
+    clock.now += 10_000;
+
+    // Act
+    const report = await sweep();
+
+    // Assess: no successor yet; the task itself moves the record on and hands over its queue
+    expect(report).toEqual(nothingDone);
+    expect((await taskState.get('interrupted')).status).toBe('running');
+    expect(resumed).toEqual([]);
   });
 
   it('finishes a stop whose task is gone, and stops again a task that takes too long to stop', async () => {

@@ -17,6 +17,11 @@ export interface WatchdogDeps {
   launcher: TaskLauncher;
   /** Gives a queue that lost its task a new runtime (the selector's `resumePending`). */
   resumePending: (userId: string) => Promise<void>;
+  /**
+   * Answers a queue on Lambda, in order (the selector's `fallBackToLambda`): for a start that never
+   * became ready, where starting yet another task would likely fail the same way, and bill each time.
+   */
+  drainOnLambda: (userId: string) => Promise<void>;
   logger: WatchdogLogger;
   /** The tasks' own inactivity timeout; they normally stop themselves when it passes. */
   idleTimeoutMs: number;
@@ -50,8 +55,8 @@ export interface WatchdogReport {
  * a task that died without a word, a start that never became ready, a stop that hangs, a task idle past
  * its timeout, and tasks no record owns (zombies). It never stops a task that is working: a turn refreshes
  * the idle clock (heartbeat), and the stop is conditional on that clock not having moved. Whatever was
- * queued for a task it gives up on goes back to the selector, which starts a new task or answers on
- * Lambda.
+ * queued for a task that died goes back to the selector, which starts a new one; the queue of a start
+ * that never became ready is answered on Lambda instead, so a broken image cannot relaunch forever.
  */
 export function createWatchdog(deps: WatchdogDeps) {
   const { taskState, launcher, logger } = deps;
@@ -77,16 +82,21 @@ export function createWatchdog(deps: WatchdogDeps) {
     const died = info?.state === 'stopped';
     const tooSlow = now() - state.changedAt >= startTimeoutMs;
     if (!died && !tooSlow) return;
-    if (taskId && !died) await launcher.stop(taskId, 'agent task did not become ready in time');
     // Reset only the start we judged: a fresh start since our read keeps its chance. An age of 0 would
-    // not tell them apart, so a dead start is reset by its version.
+    // not tell them apart, so a dead start is reset by its version. Reset before stopping: a container
+    // that became ready since our read keeps its start (the reset is refused) and is not stopped.
     const reset = died
       ? await unlessMovedOn(taskState.markStartFailed(userId, { version: state.version }))
       : await taskState.resetStuckStart(userId, startTimeoutMs);
     if (!reset) return;
-    logger.warn('task start given up', { userId, taskId, reason: died ? info?.stoppedReason : 'timeout' });
+    if (taskId && !died) await launcher.stop(taskId, 'agent task did not become ready in time');
+    logger.warn('task start given up; answering the queue on Lambda', {
+      userId,
+      taskId,
+      reason: died ? info?.stoppedReason : 'timeout',
+    });
     report.failedStarts.push(userId);
-    await deps.resumePending(userId);
+    await deps.drainOnLambda(userId);
   }
 
   async function checkRunning(state: TaskState, info: TaskInfo | undefined, report: WatchdogReport) {

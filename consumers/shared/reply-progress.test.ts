@@ -21,8 +21,8 @@ describe('reply progress for channels that stream by editing (dynalite)', () => 
     const repeat = await progress.claim('r-1', 3, false);
 
     // Assess
-    expect(first).toEqual({ messageIds: [], seq: 0, completed: false, editedAt: 0 });
-    expect(second).toMatchObject({ messageIds: ['101'], seq: 1, completed: false });
+    expect(first).toEqual({ messageIds: [], seq: 0, completed: false, editedAt: 0, first: true });
+    expect(second).toMatchObject({ messageIds: ['101'], seq: 1, completed: false, first: false });
     expect(stale).toBeUndefined();
     expect(repeat).toBeUndefined();
   });
@@ -45,6 +45,21 @@ describe('reply progress for channels that stream by editing (dynalite)', () => 
     expect(await progress.get('r-2')).toMatchObject({ seq: 5, completed: true, messageIds: ['7', '8'] });
   });
 
+  it("shows the completed reply of a retried turn, whose seq is lower than the first attempt's deltas", async () => {
+    // Prepare: the first attempt streamed up to seq 40, then the task was interrupted
+    const progress = createReplyProgress(aws.storage);
+    await progress.claim('r-5', 40, false);
+    await progress.saveMessageIds('r-5', ['9']);
+
+    // Act: the retry streams from 1 again and completes at seq 26
+    const retriedDelta = await progress.claim('r-5', 3, false);
+    const completed = await progress.claim('r-5', 26, true);
+
+    // Assess: its deltas may not overwrite newer-looking text, but its answer replaces it
+    expect(retriedDelta).toBeUndefined();
+    expect(completed).toMatchObject({ messageIds: ['9'], seq: 40, completed: false });
+  });
+
   it('of concurrent first claims of one reply, exactly one may post', async () => {
     // Prepare
     const progress = createReplyProgress(aws.storage);
@@ -53,7 +68,7 @@ describe('reply progress for channels that stream by editing (dynalite)', () => 
     const claims = await Promise.all([1, 2, 3, 4, 5].map((seq) => progress.claim('r-3', seq, false)));
 
     // Assess: claims are ordered, so several may win, but only one saw an empty record
-    const firsts = claims.filter((claim) => claim !== undefined && claim.seq === 0);
+    const firsts = claims.filter((claim) => claim?.first);
     expect(firsts).toHaveLength(1);
   });
 

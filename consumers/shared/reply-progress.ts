@@ -12,6 +12,8 @@ export interface ReplyProgress {
   completed: boolean;
   /** Epoch ms of the last claim, for the platform's edit rate. */
   editedAt: number;
+  /** This claim was the reply's first: nothing had been posted or claimed before it. */
+  first: boolean;
 }
 
 /** Kept a day: long enough for any redelivery of a reply event. */
@@ -40,6 +42,7 @@ export function createReplyProgress(storage: Storage, options: { now?: () => num
       seq: Item.seq,
       completed: Item.completed,
       editedAt: Item.editedAt,
+      first: false,
     };
   }
 
@@ -47,8 +50,9 @@ export function createReplyProgress(storage: Storage, options: { now?: () => num
     get,
 
     /**
-     * Claims the right to show `seq` (the completed reply: `final`). Refused when a step at or above `seq`,
-     * or the completed reply, got there first.
+     * Claims the right to show `seq` (the completed reply: `final`). A delta is refused when a step at or
+     * above its `seq`, or the completed reply, got there first; the completed reply only when it was
+     * claimed already (a redelivery).
      * @returns the progress before the claim (`messageIds` empty when nothing was posted yet), or
      * undefined when refused
      */
@@ -69,23 +73,28 @@ export function createReplyProgress(storage: Storage, options: { now?: () => num
             condition: {
               or: [
                 { attr: 'seq', exists: false },
-                {
-                  and: [
-                    { attr: 'seq', lt: seq },
-                    { attr: 'completed', eq: false },
-                  ],
-                },
+                // The completed reply wins over any delta, whatever its seq: a retried turn (a Spot
+                // hand-back, a Lambda retry) numbers its deltas from 1 again, and its answer must show.
+                final
+                  ? { attr: 'completed', eq: false }
+                  : {
+                      and: [
+                        { attr: 'seq', lt: seq },
+                        { attr: 'completed', eq: false },
+                      ],
+                    },
               ],
             },
             returnValues: 'ALL_OLD',
           })
           .send();
-        if (!Attributes) return { messageIds: [], seq: 0, completed: false, editedAt: 0 };
+        if (!Attributes) return { messageIds: [], seq: 0, completed: false, editedAt: 0, first: true };
         return {
           messageIds: JSON.parse(Attributes.messageIds) as string[],
           seq: Attributes.seq,
           completed: Attributes.completed,
           editedAt: Attributes.editedAt,
+          first: false,
         };
       } catch (error) {
         if (isConditionalCheckFailure(error)) return undefined;

@@ -92,7 +92,7 @@ describe('the web consumer against an @connections endpoint', () => {
 
   it('deletes the connection record on 410 Gone and does not ask for a retry', async () => {
     statusFor = () => 410;
-    await saveConnection(aws.storage, 'gone=', 'user-gone');
+    await saveConnection(aws.storage, 'gone=', 'user-gone', Date.now() - 60_000);
     await expect(
       deliver(
         envelope('ReplyCompleted.v1', {
@@ -109,6 +109,27 @@ describe('the web consumer against an @connections endpoint', () => {
       .send();
     expect(Item).toBeUndefined();
     expect(await liveConnectionsOf(aws.storage, 'user-gone')).toEqual([]);
+  });
+
+  it('keeps a connection that answers 410 while its handshake finishes, and delivers once it is open', async () => {
+    // Prepare: a connection recorded this instant, which API Gateway does not accept posts to yet
+    let refusals = 2;
+    statusFor = (connectionId) => (connectionId === 'opening=' && refusals-- > 0 ? 410 : 200);
+    await saveConnection(aws.storage, 'opening=', 'user-opening');
+
+    // Act
+    await deliver(
+      envelope('AgentStatusChanged.v1', {
+        ...base('opening='),
+        userId: 'user-opening',
+        status: 'thinking',
+        message: 'Thinking…',
+      }),
+    );
+
+    // Assess
+    expect(posted.some((p) => p.connectionId === 'opening=')).toBe(true);
+    expect(await liveConnectionsOf(aws.storage, 'user-opening')).toEqual(['opening=']);
   });
 
   it("reaches the user's new connection when the one that asked has gone (a reconnect mid-turn)", async () => {

@@ -4,6 +4,7 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { z } from 'zod';
 import {
   AgentStatusChangedSchema,
@@ -23,6 +24,13 @@ export interface WebConsumerDeps {
   /** Posts to API Gateway's `@connections` endpoint (the local gateway serves the same API). */
   connections: ApiGatewayManagementApiClient;
   logger: Logger;
+  /**
+   * A connection this young that answers 410 is taken to be still finishing its handshake (its record is
+   * written during `$connect`, before API Gateway accepts posts to it), and is tried again. @default 5000
+   */
+  handshakeGraceMs?: number;
+  /** @default Date.now */
+  now?: () => number;
 }
 
 /** Maps a reply event to the frame the web chat understands; undefined for events it does not show. */
@@ -82,6 +90,14 @@ const httpStatusOf = (error: unknown) =>
  */
 export function createWebConsumer(deps: WebConsumerDeps) {
   const { storage, connections, logger } = deps;
+  const handshakeGraceMs = deps.handshakeGraceMs ?? 5_000;
+  const now = deps.now ?? Date.now;
+
+  /** Whether the connection's record was written so recently that a 410 may mean "not open yet". */
+  async function stillConnecting(connectionId: string): Promise<boolean> {
+    const { Item } = await storage.ConnectionEntity.build(GetItemCommand).key({ connectionId }).send();
+    return Item !== undefined && now() - Date.parse(Item.connectedAt) < handshakeGraceMs;
+  }
 
   async function post(connectionId: string, userId: string, data: Buffer): Promise<void> {
     try {
@@ -89,6 +105,11 @@ export function createWebConsumer(deps: WebConsumerDeps) {
     } catch (error) {
       const status = httpStatusOf(error);
       if (error instanceof GoneException || status === 410) {
+        // A reply that races a brand-new connection's handshake must not delete that connection.
+        if (await stillConnecting(connectionId)) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          return post(connectionId, userId, data);
+        }
         logger.info('connection gone; removing it', { connectionId });
         await removeConnection(storage, connectionId, userId);
         return;

@@ -5,12 +5,13 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalBus } from '../../bus/local-bus.ts';
-import { matchesPattern } from '../../bus/pattern-matcher.ts';
-import { ROUTES, TARGETS, type TargetId } from '../../bus/routing-table.ts';
-import type { BusEnvelope } from '../../schemas/index.ts';
+import { ROUTES, type TargetId } from '../../bus/routing-table.ts';
 import { createOpenClawApp, type OpenClawApp } from './app.ts';
 import { DeploymentConfigSchema } from './config.ts';
+import { routeBothWays } from './test-support.ts';
+
+/** The targets every deployment runs; the chat channels' consumers come with their channels. */
+const DEFAULT_TARGETS: TargetId[] = ['runtime-selector', 'agent', 'web-consumer'];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -137,12 +138,14 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
   });
 
   describe('the bus', () => {
-    it('creates one rule per route, with the routing table’s pattern verbatim', () => {
+    it('creates one rule per route of a deployed target, with the routing table’s pattern verbatim', () => {
       const rules = busRules();
-      expect(rules).toHaveLength(ROUTES.length);
-      for (const route of ROUTES) {
+      const deployedRoutes = ROUTES.filter((route) => DEFAULT_TARGETS.includes(route.target));
+      expect(rules).toHaveLength(deployedRoutes.length);
+      for (const route of deployedRoutes) {
         expect(rules.map((r) => r.Properties?.EventPattern)).toContainEqual(route.pattern);
       }
+      expect(stacks.main.eventRouting.deployedRoutes).toEqual(deployedRoutes);
     });
 
     it('gives every target a dead-letter queue and a retry policy, for delivery and for handler failures', () => {
@@ -153,8 +156,9 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         }
       }
       const invokeConfigs = ofType(templates.main, 'AWS::Lambda::EventInvokeConfig');
-      // Every target, plus the watchdog, whose failed sweep is not retried (the next comes a minute later).
-      expect(invokeConfigs).toHaveLength(Object.keys(TARGETS).length + 1);
+      // Every deployed target, plus the watchdog, whose failed sweep is not retried (the next comes a
+      // minute later).
+      expect(invokeConfigs).toHaveLength(DEFAULT_TARGETS.length + 1);
       const watchdogConfig = invokeConfigs.filter(
         (c) =>
           JSON.stringify(c.Properties?.FunctionName) ===
@@ -170,7 +174,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('alarms on every dead-letter queue and on a failing watchdog, archives events for replay', () => {
-      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 1);
+      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_TARGETS.length + 1);
       templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'Errors',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(stacks.main.runtimeWatchdog) } }],
@@ -184,54 +188,12 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('routes sample events to the same targets as the local bus does (one routing table)', async () => {
-      // Prepare: which function each deployed rule invokes, by target id
-      const resources = resourcesOf(templates.main);
-      const arnOf = (construct: IConstruct) =>
-        JSON.stringify({
-          'Fn::GetAtt': [
-            stacks.main.resolve(stacks.main.getLogicalId(construct.node.defaultChild as CfnElement)),
-            'Arn',
-          ],
-        });
-      const targetIdByArn = new Map<string, TargetId>([
-        [arnOf(stacks.main.node.findChild('RuntimeSelector')), 'runtime-selector'],
-        [arnOf(stacks.main.node.findChild('Agent').node.findChild('Lambda')), 'agent'],
-        [arnOf(stacks.main.node.findChild('WebConsumer')), 'web-consumer'],
-      ]);
-      const functionOf = (target: Record<string, unknown>) => JSON.stringify(target.Arn);
-      const deployed = Object.values(resources)
-        .filter((r) => r.Type === 'AWS::Events::Rule' && r.Properties?.EventPattern)
-        .map((r) => ({
-          pattern: r.Properties?.EventPattern as never,
-          targets: (r.Properties!.Targets as Record<string, unknown>[]).map((t) =>
-            targetIdByArn.get(functionOf(t)),
-          ),
-        }));
-      const samples = sampleEvents();
-
-      // Act: route each sample through the deployed rules and through the local bus
-      const viaAws = samples.map((event) =>
-        deployed
-          .filter((rule) => matchesPattern(rule.pattern, event))
-          .flatMap((rule) => rule.targets)
-          .sort(),
-      );
-      const viaLocal: string[][] = [];
-      for (const event of samples) {
-        const hit: string[] = [];
-        const bus = new LocalBus({
-          targets: {
-            'runtime-selector': async () => void hit.push('runtime-selector'),
-            agent: async () => void hit.push('agent'),
-            'web-consumer': async () => void hit.push('web-consumer'),
-          },
-        });
-        bus.putEvents([
-          { Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) },
-        ]);
-        await bus.idle();
-        viaLocal.push(hit.sort());
-      }
+      // Act
+      const { viaAws, viaLocal } = await routeBothWays(stacks.main, templates.main, {
+        'runtime-selector': stacks.main.runtimeSelector,
+        agent: stacks.main.agentRuntime.lambda,
+        'web-consumer': stacks.main.node.findChild('WebConsumer'),
+      });
 
       // Assess
       expect(viaAws.flat()).not.toContain(undefined);
@@ -314,6 +276,18 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       expect(withAction(statements, 'events:PutEvents')).toEqual([
         expect.objectContaining({ Condition: { StringEquals: { 'events:source': 'openclaw.agent' } } }),
       ]);
+    });
+
+    it('lets the agent read LLM keys only, never the chat bots’ tokens under the same prefix', () => {
+      for (const role of [
+        stacks.main.agentRuntime.taskDefinition.taskRole,
+        stacks.main.agentRuntime.lambda.role!,
+      ]) {
+        const ssm = JSON.stringify(withAction(statementsOf(logicalIdOf(role)), 'ssm:GetParameter'));
+        expect(ssm).toContain('ANTHROPIC_API_KEY');
+        expect(ssm).toContain('OPENCLAW_KEY_*');
+        expect(ssm).not.toMatch(/prod\/\*|TELEGRAM|DISCORD|SLACK/);
+      }
     });
 
     it('lets the selector start only this task definition, in this cluster, passing its roles only to ECS', () => {
@@ -458,6 +432,35 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       }
     });
 
+    it('creates link codes behind the JWT authorizer, with a function that may only put items', () => {
+      templates.main.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: 'POST /v1/link-codes',
+        AuthorizationType: 'JWT',
+        AuthorizerId: Match.anyValue(),
+      });
+      const statements = statementsOf(roleOf(stacks.main.linkCodes));
+      expect(statements).toEqual([
+        {
+          Action: 'dynamodb:PutItem',
+          Effect: 'Allow',
+          Resource: { 'Fn::ImportValue': expect.stringContaining('openclaw-prod-data:') },
+        },
+      ]);
+    });
+
+    it('deploys no chat channel that the config leaves disabled (the default)', () => {
+      expect(stacks.main.chatChannels).toEqual([]);
+      const routeKeys = ofType(templates.main, 'AWS::ApiGatewayV2::Route').map((r) => r.Properties?.RouteKey);
+      expect(routeKeys.filter((key) => String(key).includes('/webhooks/'))).toEqual([]);
+      const text = JSON.stringify(templates.main.toJSON());
+      for (const name of ['telegram', 'discord', 'slack']) {
+        expect(text).not.toMatch(new RegExp(`${name}-consumer|${name.toUpperCase()}_|/webhooks/${name}`));
+        expect(
+          Object.keys(resourcesOf(templates.main)).filter((id) => id.toLowerCase().includes(name)),
+        ).toEqual([]);
+      }
+    });
+
     it('lets only an admin create users, and signs in with SRP', () => {
       templates.auth.hasResourceProperties('AWS::Cognito::UserPool', {
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
@@ -598,33 +601,3 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
   });
 });
-
-/** Events of every kind the system publishes, plus some that no rule should take. */
-function sampleEvents(): BusEnvelope[] {
-  const envelope = (source: string, detailType: string, detail: object) =>
-    ({
-      version: '0',
-      id: 'x',
-      source,
-      'detail-type': detailType,
-      account: '1',
-      time: '',
-      region: 'r',
-      resources: [],
-      detail,
-    }) as BusEnvelope;
-  const web = { channel: 'web', address: { connectionId: 'c=' } };
-  const telegram = { channel: 'telegram', address: { chatId: 1 } };
-  return [
-    envelope('openclaw.web', 'MessageReceived.v1', { replyTo: web }),
-    envelope('openclaw.telegram', 'MessageReceived.v1', { replyTo: telegram }),
-    envelope('openclaw.agent', 'ReplyDelta.v1', { replyTo: web }),
-    envelope('openclaw.agent', 'ReplyCompleted.v1', { replyTo: web }),
-    envelope('openclaw.agent', 'AgentStatusChanged.v1', { replyTo: web }),
-    envelope('openclaw.agent', 'ReplyCompleted.v1', { replyTo: telegram }),
-    envelope('someone.else', 'MessageReceived.v1', { replyTo: web }),
-    envelope('openclaw.web', 'ReplyCompleted.v1', { replyTo: web }),
-    envelope('openclaw.agent', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
-    envelope('openclaw.web', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
-  ];
-}

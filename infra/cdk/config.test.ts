@@ -38,4 +38,28 @@ describe('deployment config', () => {
       });
     },
   );
+
+  it('leaves the chat channels off and their settings unset by default', () => {
+    const config = DeploymentConfigSchema.parse({});
+    expect(config.channels).toEqual({ web: true, telegram: false, discord: false, slack: false });
+    expect(config.webAppUrl).toBeUndefined();
+    expect(config.telegram).toEqual({});
+    expect(config.slack).toEqual({});
+  });
+
+  it.each([
+    [{ allowedUsers: ['12345'] }, 'allowedUsers.0', '<channel>:<user id>'],
+    [{ allowedUsers: ['telegram:1,telegram:2'] }, 'allowedUsers.0', '<channel>:<user id>'],
+    [{ telegram: { botUsername: '@my_bot' } }, 'telegram.botUsername', 'without @'],
+    [{ slack: { command: 'openclaw' } }, 'slack.command', '/openclaw'],
+    [{ webAppUrl: 'chat.example.com' }, 'webAppUrl', ''],
+  ])('refuses the channel setting %j, saying what fits', (raw, path, hint) => {
+    // Act
+    const result = DeploymentConfigSchema.safeParse(raw);
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path.join('.')).toBe(path);
+    expect(result.error?.issues[0]?.message).toContain(hint);
+  });
 });

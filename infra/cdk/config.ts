@@ -30,6 +30,10 @@ export const DeploymentConfigSchema = z.object({
   account: z.string().optional(),
   /** Where turns run unless a user chooses otherwise. */
   defaultRuntime: RuntimePreferenceSchema.default('lambda'),
+  /**
+   * Which chat channels are deployed. Telegram, Discord and Slack each add a webhook route, a producer and
+   * a consumer; their secrets must be in SSM first (docs/deployment.md, "Chat channels").
+   */
   channels: z
     .object({
       web: z.boolean().default(true),
@@ -38,10 +42,45 @@ export const DeploymentConfigSchema = z.object({
       slack: z.boolean().default(false),
     })
     .prefault({}),
+  /**
+   * The web chat's address (the web stack's `WebUrl` output, known after the first deploy), shown to
+   * strangers in the Telegram and Discord bots' linking instructions. @default none: they are told to
+   * open the web chat without a link
+   */
+  webAppUrl: z.url().optional(),
+  telegram: z
+    .object({
+      /** The bot's username without `@`, so the bot answers group messages that mention it. */
+      botUsername: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_]{4,31}$/, 'the bot’s username without @, e.g. my_openclaw_bot')
+        .optional(),
+    })
+    .prefault({}),
+  slack: z
+    .object({
+      /** The slash command's name if you changed it in the app manifest, e.g. `/openclaw`. */
+      command: z
+        .string()
+        .regex(/^\/[a-z0-9_-]{1,31}$/, 'a slash command such as /openclaw')
+        .optional(),
+      /** The bot's user id; only needed if Slack ever sends events without `authorizations`. */
+      botUserId: z
+        .string()
+        .regex(/^[UBW][A-Z0-9]{2,}$/, 'a Slack user id such as U0123ABCD')
+        .optional(),
+    })
+    .prefault({}),
   /** A Fargate task with no message for this long stops itself. */
   idleTimeoutMinutes: z.number().int().min(1).max(240).default(15),
   /** Channel user ids allowed without pairing (e.g. `telegram:12345`); web users are Cognito users. */
-  allowedUsers: z.array(z.string().min(1)).default([]),
+  allowedUsers: z
+    .array(
+      z
+        .string()
+        .regex(/^(telegram|discord|slack):[^,\s]+$/, '`<channel>:<user id>`, e.g. telegram:123456789'),
+    )
+    .default([]),
   /** The deployment's default LLM; the key is an SSM SecureString named `<secretsPrefix><apiKeyRef>`. */
   llm: LlmSettingsSchema.default({
     provider: 'anthropic',

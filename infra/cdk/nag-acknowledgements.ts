@@ -14,6 +14,8 @@ interface Acknowledgement {
 const BASIC_EXECUTION_POLICY =
   'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
+const PLATFORM_NAMES = { telegram: 'Telegram', discord: 'Discord', slack: 'Slack' } as const;
+
 const acknowledge = (scope: IConstruct, list: Acknowledgement[]) => {
   for (const item of list) Validations.of(scope).acknowledge(item);
 };
@@ -79,11 +81,6 @@ export function acknowledgeNagFindings(stacks: {
         'API access logs cost per request; every handler logs each request (Powertools, structured, no message text).',
     },
     {
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'API Gateway WebSocket APIs authorize only $connect (JWT authorizer); the other routes run on that authorized connection.',
-    },
-    {
       id: 'AwsSolutions-ECS4',
       reason:
         'Container Insights bills per task metric; agent tasks are short-lived and log through CloudWatch Logs.',
@@ -94,8 +91,9 @@ export function acknowledgeNagFindings(stacks: {
         'These queues are the dead-letter queues: EventBridge rule DLQs and Lambda on-failure destinations.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter/serverless-openclaw/${stage}/*]`,
-      reason: 'The agent reads only the SecureStrings under this deployment’s own secrets path.',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter/serverless-openclaw/${stage}/OPENCLAW_KEY_*]`,
+      reason:
+        'Users name their own LLM keys OPENCLAW_KEY_<NAME> (settings); the agent may read those and the known provider keys of this deployment, nothing else under its secrets path.',
     },
     {
       // Built from the AWS::AccountId/AWS::Region pseudo parameters in every stack (data-stack.ts).
@@ -126,6 +124,16 @@ export function acknowledgeNagFindings(stacks: {
         'API Gateway WebSocket APIs authorize only $connect (JWT authorizer); the other routes run on that authorized connection.',
     },
   ]);
+  // Not stack-wide: an unauthenticated route anywhere else (a management route that lost its JWT
+  // authorizer) must still fail the check.
+  for (const channel of main.chatChannels) {
+    acknowledge(channel.webhookRoute, [
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: `${PLATFORM_NAMES[channel.channel]} cannot send Cognito tokens: it signs each webhook call instead, and the producer refuses (401) any call whose signature or secret token does not verify. The stage throttling still applies.`,
+      },
+    ]);
+  }
   acknowledge(main.agentRuntime.cluster, [
     {
       id: 'AwsSolutions-ECS4',

@@ -9,9 +9,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInvocationHandler } from '../../agent/invocation-handler.ts';
 import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
-import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
+import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { announcePendingWaiting } from '../../agent/runtime/pending-waiting.ts';
@@ -27,10 +27,12 @@ import { createWebConsumer } from '../../consumers/web/handler.ts';
 import { createIdentity } from '../../producers/shared/identity.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
 import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
+import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../schemas/llm-defaults.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
 import { renderChatPage } from '../../webcomponents/page.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config.ts';
+import { createLocalChannels } from './channels.ts';
 import { startLocalDynamo } from './dynamo.ts';
 import { startEventBridgeEndpoint } from './event-bridge-endpoint.ts';
 import { createLocalHttpApi, type HttpApiHandler } from './http-api.ts';
@@ -186,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       drainPending: createPendingDrain({
         taskState,
         pending,
+        lease: createDrainLease(storage),
         runTurn,
         answerWithError: createCrashReply({ storage, publisher }),
         continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
@@ -247,6 +250,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       taskState,
       launcher,
       resumePending: selector.resumePending,
+      drainOnLambda: selector.fallBackToLambda,
       logger: logger('runtime-watchdog'),
       idleTimeoutMs,
       // A local process starts in seconds; there is no reason to wait minutes to notice trouble.
@@ -282,6 +286,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The HTTP API: the management REST routes (signed in) and, when configured, the chat webhooks.
     const identity = createIdentity({ storage, allowedUsers: options.allowedUsers ?? [] });
+    const channels = createLocalChannels({
+      storage,
+      publisher,
+      identity,
+      env,
+      logLevel,
+      defaultLlm,
+      defaultRuntime: options.defaultRuntime ?? 'lambda',
+      webAppUrl: url,
+      allowedUsers: options.allowedUsers ?? [],
+    });
+    Object.assign(targets, channels.targets);
     const asHttpHandler = (handler: (event: never) => Promise<unknown>) =>
       handler as unknown as HttpApiHandler;
     const httpApi = createLocalHttpApi({
@@ -298,6 +314,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           signedIn: true,
           handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
         },
+        ...channels.routes,
       ],
       // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.
       authorize: (request, query) => {

@@ -1,10 +1,12 @@
 /**
  * `npm start`: the whole system on this machine, with the web chat at http://127.0.0.1:8787.
  * Settings: PORT, HOST, DATA_DIR, LOG_LEVEL, LOCAL_TURN_TIMEOUT_MS, DEFAULT_RUNTIME (lambda, fargate or
- * auto), IDLE_TIMEOUT_MS (the local container's), and the LLM variables printed below.
+ * auto), IDLE_TIMEOUT_MS (the local container's), ALLOWED_USERS (`telegram:<id>,…`), the chat bots'
+ * secrets (see infra/local/channels.ts), and the LLM variables printed below.
  */
-import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../agent/llm-settings.ts';
+
 import { RuntimePreferenceSchema } from '../../schemas/index.ts';
+import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../schemas/llm-defaults.ts';
 import { startLocalStack } from './stack.ts';
 
 // A stray rejection deep in a dependency must not take the whole local system down mid-turn; it is
@@ -22,6 +24,10 @@ const stack = await startLocalStack({
   turnTimeoutMs: Number(process.env.LOCAL_TURN_TIMEOUT_MS ?? 120_000),
   defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
   idleTimeoutMs: Number(process.env.IDLE_TIMEOUT_MS) || undefined,
+  allowedUsers: (process.env.ALLOWED_USERS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean),
 });
 
 if (llm) {

@@ -3,6 +3,7 @@ import type { Publisher } from '../../bus/index.ts';
 import type { BusEvent } from '../../schemas/index.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { type ChannelMessage, createChannelIngress, defaultConversationId } from './channel-ingress.ts';
+import { claimMessage, PENDING_CLAIM_SECONDS } from './dedupe.ts';
 import { createIdentity } from './identity.ts';
 
 /** A publisher that records events, and fails while `failing` is set (like a throttled PutEvents). */
@@ -104,6 +105,30 @@ describe('the shared ingress of the chat channels (dynalite)', () => {
     // Assess
     expect(retried.kind).toBe('published');
     expect(events).toHaveLength(1);
+  });
+
+  it('frees the claim of a delivery whose producer died before publishing, so the retry gets through', async () => {
+    // Prepare: a claim left pending (the function timed out between the claim and the publish)
+    const bus = recordingPublisher();
+    let now = Date.UTC(2026, 10, 25, 12);
+    const identity = createIdentity({ storage: aws.storage, allowedUsers: ['telegram:42'] });
+    const ingress = createChannelIngress({
+      storage: aws.storage,
+      publisher: bus.publisher,
+      identity,
+      now: () => now,
+    });
+    await claimMessage(aws.storage, 'telegram#u-stuck', 'lost-message', now);
+
+    // Act: the platform retries at once, then a minute later
+    const soon = await ingress.submit(message({ deliveryId: 'u-stuck' }));
+    now += (PENDING_CLAIM_SECONDS + 1) * 1000;
+    const later = await ingress.submit(message({ deliveryId: 'u-stuck' }));
+
+    // Assess
+    expect(soon).toEqual({ kind: 'in-flight' });
+    expect(later.kind).toBe('published');
+    expect(bus.events).toHaveLength(1);
   });
 
   it('starts a fresh conversation in a chat on /new', async () => {

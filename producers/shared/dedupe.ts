@@ -6,6 +6,12 @@ import { epochSeconds, isConditionalCheckFailure, type Storage } from '../../sch
 
 /** How long we remember a message id: longer than any client or platform retries. @default 24 h */
 export const DEDUPE_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long a claim may stay `pending`: longer than a producer takes to publish (its function times out
+ * first), so a claim whose producer died before publishing frees itself and the platform's retry gets
+ * through instead of being told "in flight" for a day.
+ */
+export const PENDING_CLAIM_SECONDS = 60;
 
 export type ClaimResult =
   | { claimed: true }
@@ -27,7 +33,12 @@ export async function claimMessage(
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await storage.MessageDedupeEntity.build(PutItemCommand)
-        .item({ dedupeKey, messageId, state: 'pending', expiresAt: epochSeconds(now) + DEDUPE_TTL_SECONDS })
+        .item({
+          dedupeKey,
+          messageId,
+          state: 'pending',
+          expiresAt: epochSeconds(now) + PENDING_CLAIM_SECONDS,
+        })
         .options({
           condition: {
             or: [
@@ -50,9 +61,11 @@ export async function claimMessage(
   throw new Error(`dedupe claim for ${dedupeKey} kept changing; retry later`);
 }
 
-/** Records that the claimed message is on the bus: duplicates may now be acknowledged. */
-export async function markPublished(storage: Storage, dedupeKey: string): Promise<void> {
-  await storage.MessageDedupeEntity.build(UpdateItemCommand).item({ dedupeKey, state: 'published' }).send();
+/** Records that the claimed message is on the bus: duplicates may now be acknowledged, for a day. */
+export async function markPublished(storage: Storage, dedupeKey: string, now = Date.now()): Promise<void> {
+  await storage.MessageDedupeEntity.build(UpdateItemCommand)
+    .item({ dedupeKey, state: 'published', expiresAt: epochSeconds(now) + DEDUPE_TTL_SECONDS })
+    .send();
 }
 
 /** Gives a claim back, so a message whose publish failed can be sent again. */

@@ -11,7 +11,8 @@ export const LINK_CODE_TTL_SECONDS = 5 * 60;
 export const LINK_CODE_DIGITS = 8;
 /** Wrong codes one channel account may send per window before `/link` refuses it for the rest of it. */
 export const MAX_LINK_FAILURES = 5;
-const LINK_FAILURE_WINDOW_SECONDS = 15 * 60;
+/** How long wrong codes count against an account. */
+export const LINK_FAILURE_WINDOW_SECONDS = 15 * 60;
 
 export interface IdentityOptions {
   storage: Storage;

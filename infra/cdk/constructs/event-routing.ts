@@ -8,9 +8,17 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ROUTES, type Route, TARGETS, type TargetId } from '../../../bus/routing-table.ts';
 
+/** Targets every deployment has: the compiler insists on a function for each. */
+export type RequiredTargetId = Extract<TargetId, 'runtime-selector' | 'agent' | 'web-consumer'>;
+
+/**
+ * The function behind each target id: the required ones always, a chat channel's consumer only when the
+ * channel is enabled in deploy.config.json.
+ */
+export type RoutingTargets = Record<RequiredTargetId, IFunction> & Partial<Record<TargetId, IFunction>>;
+
 export interface EventRoutingProps {
-  /** The function behind each target id; the compiler insists every target has one. */
-  targets: Record<TargetId, IFunction>;
+  targets: RoutingTargets;
   archiveRetentionDays: number;
   alarmAction: IAlarmAction;
   /** @default ROUTES */
@@ -19,12 +27,17 @@ export interface EventRoutingProps {
 
 /**
  * The custom bus, an archive for replay, and one EventBridge rule per entry of the routing table in
- * `bus/` — the patterns are taken from it verbatim, never copied. Every target has a dead-letter queue
- * that receives both EventBridge delivery failures and Lambda handler failures, and an alarm on it.
+ * `bus/` — the patterns are taken from it verbatim, never copied. A route whose target is not deployed
+ * (its channel is disabled) gets no rule, just as the local bus skips a target without a handler. Every
+ * deployed target has a dead-letter queue that receives both EventBridge delivery failures and Lambda
+ * handler failures, and an alarm on it.
  */
 export class EventRouting extends Construct {
   readonly bus: EventBus;
-  readonly deadLetterQueues: Record<TargetId, Queue>;
+  /** One per deployed target. */
+  readonly deadLetterQueues: Partial<Record<TargetId, Queue>>;
+  /** The routes that got a rule (those whose target is deployed). */
+  readonly deployedRoutes: readonly Route[];
 
   constructor(scope: Construct, id: string, props: EventRoutingProps) {
     super(scope, id);
@@ -38,8 +51,10 @@ export class EventRouting extends Construct {
       description: 'Incoming messages, for replay after a fix.',
     });
 
-    const queues = {} as Record<TargetId, Queue>;
+    const queues: Partial<Record<TargetId, Queue>> = {};
     for (const targetId of Object.keys(TARGETS) as TargetId[]) {
+      const target = props.targets[targetId];
+      if (!target) continue;
       const definition = TARGETS[targetId];
       const queue = new Queue(this, `${targetId}-dlq`, {
         encryption: QueueEncryption.SQS_MANAGED,
@@ -48,7 +63,7 @@ export class EventRouting extends Construct {
       });
       queues[targetId] = queue;
       // Handler failures (the function threw after Lambda's own retries) go to the same queue.
-      props.targets[targetId].configureAsyncInvoke({
+      target.configureAsyncInvoke({
         retryAttempts: definition.retryAttempts,
         maxEventAge: Duration.seconds(definition.maxEventAgeSeconds),
         onFailure: new SqsDestination(queue),
@@ -65,7 +80,12 @@ export class EventRouting extends Construct {
     }
     this.deadLetterQueues = queues;
 
+    const deployed: Route[] = [];
     for (const route of props.routes ?? ROUTES) {
+      const target = props.targets[route.target];
+      const queue = queues[route.target];
+      if (!target || !queue) continue;
+      deployed.push(route);
       const rule = new Rule(this, route.name, {
         eventBus: this.bus,
         description: route.description,
@@ -74,12 +94,13 @@ export class EventRouting extends Construct {
       });
       (rule.node.defaultChild as CfnRule).addPropertyOverride('EventPattern', route.pattern);
       rule.addTarget(
-        new LambdaFunction(props.targets[route.target], {
-          deadLetterQueue: queues[route.target],
+        new LambdaFunction(target, {
+          deadLetterQueue: queue,
           retryAttempts: route.delivery.maximumRetryAttempts,
           maxEventAge: Duration.seconds(route.delivery.maximumEventAgeSeconds),
         }),
       );
     }
+    this.deployedRoutes = deployed;
   }
 }

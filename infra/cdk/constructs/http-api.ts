@@ -3,6 +3,7 @@ import {
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
+  type HttpRoute,
   HttpStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -63,13 +64,17 @@ export class ChannelHttpApi extends Construct {
     }
   }
 
-  /** A platform webhook (`POST /webhooks/<channel>`): no JWT; its producer verifies the signature. */
-  addWebhook(channel: string, handler: IFunction): void {
-    this.api.addRoutes({
+  /**
+   * A platform webhook (`POST /webhooks/<channel>`): no JWT; its producer verifies the signature. The
+   * stage's throttling applies to it like to every route.
+   */
+  addWebhook(channel: string, handler: IFunction): HttpRoute {
+    const [route] = this.api.addRoutes({
       path: `/webhooks/${channel}`,
       methods: [HttpMethod.POST],
       authorizer: new HttpNoneAuthorizer(),
       integration: new HttpLambdaIntegration(`Webhook-${channel}`, handler),
     });
+    return route!;
   }
 }

@@ -11,11 +11,13 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { LLM_KEY_NAMES, USER_KEY_PREFIX } from '../../../schemas/common.ts';
 import { EventSources } from '../../../schemas/events.ts';
 import { ACTIVE_TASKS_INDEX } from '../../../schemas/table.ts';
 import { type DeploymentConfig, secretsPrefix } from '../config.ts';
 import { AgentRuntime } from '../constructs/agent-runtime.ts';
-import { EventRouting } from '../constructs/event-routing.ts';
+import { ChatChannel, type ChatChannelName } from '../constructs/chat-channel.ts';
+import { EventRouting, type RoutingTargets } from '../constructs/event-routing.ts';
 import { ChannelHttpApi } from '../constructs/http-api.ts';
 import { NodeHandler } from '../constructs/node-handler.ts';
 import { grantIndexQuery, grantTable } from '../constructs/table-access.ts';
@@ -30,8 +32,9 @@ export interface AppStackProps extends StackProps {
 }
 
 /**
- * Everything that runs: the bus and its rules, the web channel's WebSocket API, the HTTP API, the
- * runtime selector and its watchdog, the agent on Lambda and on Fargate, the schedule group, and alarms.
+ * Everything that runs: the bus and its rules, the web channel's WebSocket API, the HTTP API with the
+ * enabled chat channels' webhooks, producers and consumers, the runtime selector and its watchdog, the
+ * agent on Lambda and on Fargate, the schedule group, and alarms.
  * All pay-per-use: with nobody chatting, no task runs.
  */
 export class AppStack extends Stack {
@@ -43,6 +46,9 @@ export class AppStack extends Stack {
   readonly runtimeWatchdog: NodeHandler;
   readonly eventRouting: EventRouting;
   readonly httpApiUrl: string;
+  /** The enabled chat channels (Telegram, Discord, Slack), in that order. */
+  readonly chatChannels: readonly ChatChannel[];
+  readonly linkCodes: NodeHandler;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -99,6 +105,15 @@ export class AppStack extends Stack {
     webConsumer.addEnvironment('WEB_SOCKET_CALLBACK_URL', webSocket.stage.callbackUrl);
     webSocket.stage.grantManagementApiAccess(webConsumer);
 
+    // The deployment's default LLM: names and settings only, the key stays in SSM.
+    const llmEnvironment = {
+      OPENCLAW_LLM_PROVIDER: config.llm.provider,
+      OPENCLAW_LLM_API: config.llm.api,
+      OPENCLAW_LLM_MODEL: config.llm.model,
+      ...(config.llm.baseUrl ? { OPENCLAW_LLM_BASE_URL: config.llm.baseUrl } : {}),
+      ...(config.llm.apiKeyRef ? { OPENCLAW_LLM_API_KEY_REF: config.llm.apiKeyRef } : {}),
+    };
+
     // The agent.
     const runtime = new AgentRuntime(this, 'Agent', {
       config,
@@ -107,11 +122,7 @@ export class AppStack extends Stack {
         STATE_BUCKET: stateBucket,
         SECRETS_PREFIX: prefix,
         POWERTOOLS_SERVICE_NAME: 'agent',
-        OPENCLAW_LLM_PROVIDER: config.llm.provider,
-        OPENCLAW_LLM_API: config.llm.api,
-        OPENCLAW_LLM_MODEL: config.llm.model,
-        ...(config.llm.baseUrl ? { OPENCLAW_LLM_BASE_URL: config.llm.baseUrl } : {}),
-        ...(config.llm.apiKeyRef ? { OPENCLAW_LLM_API_KEY_REF: config.llm.apiKeyRef } : {}),
+        ...llmEnvironment,
       },
     });
     // The same access on Lambda and in the Fargate task: turns, locks, task state, the user's queue
@@ -144,12 +155,23 @@ export class AppStack extends Stack {
           conditions: { StringLike: { 's3:prefix': ['sessions/*'] } },
         }),
       );
+      // LLM keys only: the agent runs tools (and a browser) on a user's behalf, so the chat bots' tokens
+      // and signing secrets under the same prefix must stay out of its reach.
+      const keyNames = new Set<string>([
+        ...LLM_KEY_NAMES,
+        `${USER_KEY_PREFIX}*`,
+        ...(config.llm.apiKeyRef ? [config.llm.apiKeyRef] : []),
+      ]);
       allow(
         new PolicyStatement({
           actions: ['ssm:GetParameter'],
-          resources: [
-            this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}*` }),
-          ],
+          resources: [...keyNames].map((name) =>
+            this.formatArn({
+              service: 'ssm',
+              resource: 'parameter',
+              resourceName: `${prefix.slice(1)}${name}`,
+            }),
+          ),
         }),
       );
     }
@@ -260,9 +282,41 @@ export class AppStack extends Stack {
       targets: [new LambdaFunction(watchdog, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
 
-    // The bus, with one rule per route of bus/routing-table.ts.
+    // The management REST API (signed in) and, below, the chat platforms' webhooks (signed by them).
+    const me = new NodeHandler(this, 'ApiMe', {
+      entry: 'consumers/api/me.ts',
+      description: 'GET /v1/me: the signed-in user and their settings.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-me' },
+    });
+    grantTable(me, table, 'dynamodb:GetItem');
+    const linkCodes = new NodeHandler(this, 'ApiLinkCodes', {
+      entry: 'consumers/api/link-codes.ts',
+      description: 'POST /v1/link-codes: a one-time code that links a chat account to the signed-in user.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-link-codes' },
+    });
+    // It only writes LinkCode items (never overwriting a live one: a conditional put).
+    grantTable(linkCodes, table, 'dynamodb:PutItem');
+    const http = new ChannelHttpApi(this, 'Http', {
+      userPool: props.userPool,
+      client: props.client,
+      routes: [
+        { method: HttpMethod.GET, path: '/v1/me', handler: me },
+        { method: HttpMethod.POST, path: '/v1/link-codes', handler: linkCodes },
+      ],
+      throttling: config.throttling,
+    });
+
+    const channels = this.addChatChannels(config, table, http, prefix, llmEnvironment);
+
+    // The bus, with one rule per route of bus/routing-table.ts whose target is deployed.
+    const targets: RoutingTargets = {
+      'runtime-selector': selector,
+      agent: runtime.lambda,
+      'web-consumer': webConsumer,
+    };
+    for (const channel of channels) targets[channel.targetId] = channel.consumer;
     const routing = new EventRouting(this, 'Events', {
-      targets: { 'runtime-selector': selector, agent: runtime.lambda, 'web-consumer': webConsumer },
+      targets,
       archiveRetentionDays: config.archiveRetentionDays,
       alarmAction: new SnsAction(alarmTopic),
     });
@@ -275,6 +329,11 @@ export class AppStack extends Stack {
       [runtime.taskDefinition.taskRole, runtime.container, EventSources.agent],
       [selector, selector, EventSources.agent],
       [watchdog, watchdog, EventSources.agent],
+      ...channels.map((channel): [IGrantable, NodeHandler, string] => [
+        channel.producer,
+        channel.producer,
+        channel.source,
+      ]),
     ];
     for (const [publisher, configurable, source] of publishers) {
       publisher.grantPrincipal.addToPrincipalPolicy(
@@ -286,20 +345,6 @@ export class AppStack extends Stack {
       );
       configurable.addEnvironment('EVENT_BUS_NAME', routing.bus.eventBusName);
     }
-
-    // The management REST API.
-    const me = new NodeHandler(this, 'ApiMe', {
-      entry: 'consumers/api/me.ts',
-      description: 'GET /v1/me: the signed-in user and their settings.',
-      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-me' },
-    });
-    grantTable(me, table, 'dynamodb:GetItem');
-    const http = new ChannelHttpApi(this, 'Http', {
-      userPool: props.userPool,
-      client: props.client,
-      routes: [{ method: HttpMethod.GET, path: '/v1/me', handler: me }],
-      throttling: config.throttling,
-    });
 
     // Scheduled jobs: each schedule puts a ScheduleFired event on the bus through this role.
     const schedules = new ScheduleGroup(this, 'Schedules', {});
@@ -324,6 +369,8 @@ export class AppStack extends Stack {
     this.runtimeSelector = selector;
     this.runtimeWatchdog = watchdog;
     this.eventRouting = routing;
+    this.chatChannels = channels;
+    this.linkCodes = linkCodes;
     this.webSocketUrl = webSocket.stage.url;
     this.httpApiUrl = http.api.apiEndpoint;
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl });
@@ -332,5 +379,101 @@ export class AppStack extends Stack {
     new CfnOutput(this, 'ScheduleGroupName', { value: schedules.scheduleGroupName });
     new CfnOutput(this, 'SchedulerRoleArn', { value: schedulerRole.roleArn });
     new CfnOutput(this, 'SecretsPrefix', { value: prefix });
+    for (const channel of channels) {
+      // What to give set-webhook, the Discord portal or the Slack manifest.
+      const name = channel.channel[0]!.toUpperCase() + channel.channel.slice(1);
+      new CfnOutput(this, `${name}WebhookUrl`, { value: `${this.httpApiUrl}/webhooks/${channel.channel}` });
+    }
+  }
+
+  /**
+   * The chat channels enabled in `config.channels`: each one's webhook, producer and consumer, told what
+   * their lambda.ts reads (docs/channels/*.md) and allowed exactly the secrets they read.
+   */
+  private addChatChannels(
+    config: DeploymentConfig,
+    table: TableV2,
+    httpApi: ChannelHttpApi,
+    prefix: string,
+    llmEnvironment: Record<string, string>,
+  ): ChatChannel[] {
+    /** Only this channel's allow-listed accounts (`telegram:…`); unset when there are none. */
+    const allowedUsers = (channel: ChatChannelName) =>
+      config.allowedUsers.filter((user) => user.startsWith(`${channel}:`)).join(',') || undefined;
+    const shared = { table, httpApi, secretsPrefix: prefix };
+    const channels: ChatChannel[] = [];
+    if (config.channels.telegram) {
+      channels.push(
+        new ChatChannel(this, 'Telegram', {
+          ...shared,
+          channel: 'telegram',
+          producer: {
+            description: 'POST /webhooks/telegram: checks the secret token, publishes MessageReceived.',
+            // A cold start must not make Telegram retry (it does after a slow or failed answer).
+            memorySize: 512,
+            environment: {
+              ALLOWED_USERS: allowedUsers('telegram'),
+              WEB_APP_URL: config.webAppUrl,
+              TELEGRAM_BOT_USERNAME: config.telegram.botUsername,
+              // For /status and /model: the deployment's defaults.
+              DEFAULT_RUNTIME: config.defaultRuntime,
+              ...llmEnvironment,
+            },
+            secrets: ['TELEGRAM_WEBHOOK_SECRET'],
+          },
+          consumer: {
+            description: 'Sends replies to Telegram chats, streaming by message edits.',
+            secrets: ['TELEGRAM_BOT_TOKEN'],
+          },
+        }),
+      );
+    }
+    if (config.channels.discord) {
+      channels.push(
+        new ChatChannel(this, 'Discord', {
+          ...shared,
+          channel: 'discord',
+          producer: {
+            description:
+              'POST /webhooks/discord: verifies the Ed25519 signature, defers, publishes MessageReceived.',
+            // Discord gives up after 3 s, cold start included; CPU scales with memory.
+            memorySize: 512,
+            environment: { ALLOWED_USERS: allowedUsers('discord'), WEB_APP_URL: config.webAppUrl },
+            secrets: ['DISCORD_PUBLIC_KEY'],
+          },
+          consumer: {
+            description:
+              'Answers Discord interactions through their webhook, or the channel after 15 minutes.',
+            secrets: ['DISCORD_BOT_TOKEN'],
+          },
+        }),
+      );
+    }
+    if (config.channels.slack) {
+      channels.push(
+        new ChatChannel(this, 'Slack', {
+          ...shared,
+          channel: 'slack',
+          producer: {
+            description:
+              'POST /webhooks/slack: verifies the signature, publishes MessageReceived (events, /openclaw).',
+            // Slack retries an event that is not acknowledged within 3 s.
+            memorySize: 512,
+            environment: {
+              ALLOWED_USERS: allowedUsers('slack'),
+              SLACK_COMMAND: config.slack.command,
+              SLACK_BOT_USER_ID: config.slack.botUserId,
+            },
+            // The bot token sends strangers their private linking note.
+            secrets: ['SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN'],
+          },
+          consumer: {
+            description: 'Posts replies in Slack threads, streaming by chat.update.',
+            secrets: ['SLACK_BOT_TOKEN'],
+          },
+        }),
+      );
+    }
+    return channels;
   }
 }

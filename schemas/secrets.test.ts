@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../infra/local/aws-config.ts';
-import { createSsmSecretResolver } from './secrets.ts';
+import { createSecretReader, requireSecret } from './secrets.ts';
 
-describe('API keys from SSM SecureString parameters', () => {
+describe('secrets from SSM SecureString parameters, or the environment locally', () => {
   const requests: { Name: string; WithDecryption: boolean }[] = [];
   const parameters: Record<string, string> = {
     '/serverless-openclaw/prod/ANTHROPIC_API_KEY': 'sk-ant-secret',
@@ -35,14 +35,23 @@ describe('API keys from SSM SecureString parameters', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('reads the parameter under the prefix, decrypted, and reuses it while fresh', async () => {
-    const resolve = createSsmSecretResolver({ prefix: '/serverless-openclaw/prod', provider });
+    const resolve = createSecretReader({ prefix: '/serverless-openclaw/prod', provider });
     expect(await resolve('ANTHROPIC_API_KEY')).toBe('sk-ant-secret');
     expect(await resolve('ANTHROPIC_API_KEY')).toBe('sk-ant-secret');
     expect(requests).toEqual([{ Name: '/serverless-openclaw/prod/ANTHROPIC_API_KEY', WithDecryption: true }]);
   });
 
   it('resolves a missing parameter to undefined instead of failing the turn', async () => {
-    const resolve = createSsmSecretResolver({ prefix: '/serverless-openclaw/prod/', provider });
+    const resolve = createSecretReader({ prefix: '/serverless-openclaw/prod/', provider });
     expect(await resolve('OPENAI_API_KEY')).toBeUndefined();
+  });
+
+  it('reads the environment when there is no prefix, and names where a required secret was looked for', async () => {
+    const env = { TELEGRAM_BOT_TOKEN: 'env-token' };
+    const read = createSecretReader({ env });
+    expect(await read('TELEGRAM_BOT_TOKEN')).toBe('env-token');
+    await expect(requireSecret(read, 'SLACK_BOT_TOKEN', env)).rejects.toThrow(
+      'SLACK_BOT_TOKEN is not set (looked in the environment)',
+    );
   });
 });

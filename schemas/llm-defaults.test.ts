@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultLlmSettingsFromEnv } from './llm-settings.ts';
+import { defaultLlmSettingsFromEnv } from './llm-defaults.ts';
 
 describe('the default LLM from the environment', () => {
   it('takes a full specification first (as the CDK stack sets it)', () => {

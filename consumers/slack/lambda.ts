@@ -1,0 +1,31 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { BusEnvelope } from '../../schemas/index.ts';
+import { createStorage } from '../../schemas/table.ts';
+import { createSlackConsumer, type InvocationContext } from './handler.ts';
+import { createBotTokenReader } from './secrets.ts';
+import { createSlackApi } from './slack-api.ts';
+
+/**
+ * Lambda entry for the `slack-consumer` bus target, wired from the environment: TABLE_NAME, SECRETS_PREFIX
+ * (SSM, else SLACK_BOT_TOKEN from the environment) and optionally SLACK_API_URL (a loopback fake in tests
+ * and local mode). The time budget comes from the Lambda context.
+ */
+function createFromEnv() {
+  const logger = new Logger({ serviceName: 'slack-consumer' });
+  return createSlackConsumer({
+    storage: createStorage(),
+    slack: createSlackApi({
+      botToken: createBotTokenReader(),
+      ...(process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {}),
+      logger,
+    }),
+    logger,
+  });
+}
+
+let slackConsumer: ReturnType<typeof createSlackConsumer> | undefined;
+
+export async function handler(envelope: BusEnvelope, context?: InvocationContext): Promise<void> {
+  slackConsumer ??= createFromEnv();
+  await slackConsumer(envelope, context);
+}

@@ -1,0 +1,35 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createPublisher } from '../../bus/index.ts';
+import { createSecretReader } from '../../schemas/secrets.ts';
+import { createStorage } from '../../schemas/table.ts';
+import { createDiscordProducer, type DiscordProducer } from './handler.ts';
+
+/**
+ * Lambda entry of the Discord Interactions endpoint (`POST /webhooks/discord` on the HTTP API), wired from
+ * the environment: TABLE_NAME, EVENT_BUS_NAME, ALLOWED_USERS (comma-separated `discord:<user id>`),
+ * WEB_APP_URL (optional: the web chat's address, shown to strangers), and SECRETS_PREFIX (DISCORD_PUBLIC_KEY is the SSM SecureString `<prefix>DISCORD_PUBLIC_KEY`; without a
+ * prefix, the environment variable of that name).
+ */
+
+let producer: DiscordProducer | undefined;
+
+function createFromEnvironment(): DiscordProducer {
+  const readSecret = createSecretReader();
+  return createDiscordProducer({
+    storage: createStorage(),
+    publisher: createPublisher(),
+    publicKey: () => readSecret('DISCORD_PUBLIC_KEY'),
+    allowedUsers: (process.env.ALLOWED_USERS ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+    logger: new Logger({ serviceName: 'discord-producer' }),
+    ...(process.env.WEB_APP_URL ? { webAppUrl: process.env.WEB_APP_URL } : {}),
+  });
+}
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  producer ??= createFromEnvironment();
+  return producer(event);
+}

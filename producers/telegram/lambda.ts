@@ -1,0 +1,49 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createPublisher } from '../../bus/index.ts';
+import { RuntimePreferenceSchema } from '../../schemas/index.ts';
+import { defaultLlmSettingsFromEnv } from '../../schemas/llm-defaults.ts';
+import { createSecretReader } from '../../schemas/secrets.ts';
+import { createStorage } from '../../schemas/table.ts';
+import { createIdentity } from '../shared/identity.ts';
+import { createTelegramProducer, type TelegramProducer } from './handler.ts';
+
+/**
+ * The Telegram webhook's Lambda entry (HTTP API route `POST /webhooks/telegram`), wired from the
+ * environment: TABLE_NAME, EVENT_BUS_NAME, ALLOWED_USERS (comma-separated `<channel>:<id>`), the secret
+ * TELEGRAM_WEBHOOK_SECRET (an SSM SecureString under SECRETS_PREFIX, or the environment variable when that
+ * is unset), and optionally TELEGRAM_BOT_USERNAME (groups), WEB_APP_URL (pairing instructions),
+ * DEFAULT_RUNTIME and the OPENCLAW_LLM_* default model settings (for /status and /model).
+ */
+
+/** `ALLOWED_USERS="telegram:42, discord:7"` -> `['telegram:42', 'discord:7']`. */
+export function parseAllowedUsers(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+let producer: TelegramProducer | undefined;
+
+function createFromEnv(): TelegramProducer {
+  const storage = createStorage();
+  const readSecret = createSecretReader();
+  return createTelegramProducer({
+    storage,
+    publisher: createPublisher(),
+    identity: createIdentity({ storage, allowedUsers: parseAllowedUsers(process.env.ALLOWED_USERS) }),
+    logger: new Logger({ serviceName: 'telegram-producer' }),
+    webhookSecret: () => readSecret('TELEGRAM_WEBHOOK_SECRET'),
+    botUsername: process.env.TELEGRAM_BOT_USERNAME || undefined,
+    defaultLlm: defaultLlmSettingsFromEnv(),
+    defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
+    webAppUrl: process.env.WEB_APP_URL || undefined,
+  });
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event) => {
+  producer ??= createFromEnv();
+  return producer(event);
+});
