@@ -285,8 +285,41 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ inReplyTo }) => ({ pk: `CHREPLY#${inReplyTo}`, sk: 'CHREPLY' }),
   });
 
+  /**
+   * A user's scheduled agent job: a prompt the agent answers on a schedule, the reply going where the
+   * user chose. `version` increments on every change, so edits are conditional writes (no lost update).
+   */
+  const ScheduleJobEntity = new Entity({
+    name: 'ScheduleJob',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      jobId: string().key(),
+      prompt: string(),
+      /** Canonical form from parseScheduleExpression: what AWS is sent. */
+      expression: string(),
+      timeZone: string(),
+      /** JSON of the ReplyTo the reply goes to; validated with zod on read. */
+      replyTo: string(),
+      conversationId: string(),
+      /** lambda, fargate or auto; absent: the user's setting. */
+      runtime: string().optional(),
+      enabled: boolean(),
+      /** ISO; no fire at or after it. */
+      endDate: string().optional(),
+      createdAt: string(),
+      updatedAt: string(),
+      /** Epoch ms of the next fire as computed at the last write (shown to the user; local scheduler). */
+      nextFireAt: number().optional(),
+      version: number(),
+    }),
+    computeKey: ({ userId, jobId }) => ({ pk: `USER#${userId}`, sk: `SCHEDULE#${jobId}` }),
+  });
+
   return {
     DrainLeaseEntity,
+    ScheduleJobEntity,
     ChannelIdentityEntity,
     LinkCodeEntity,
     LinkAttemptsEntity,
