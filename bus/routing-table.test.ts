@@ -99,6 +99,7 @@ describe('the routing table', () => {
       'agent',
       'discord-consumer',
       'runtime-selector',
+      'schedule-producer',
       'slack-consumer',
       'telegram-consumer',
       'web-consumer',

@@ -18,7 +18,8 @@ export type TargetId =
   | 'web-consumer'
   | 'telegram-consumer'
   | 'discord-consumer'
-  | 'slack-consumer';
+  | 'slack-consumer'
+  | 'schedule-producer';
 
 /**
  * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
@@ -89,6 +90,12 @@ export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
     retryAttempts: 2,
     maxEventAgeSeconds: 900,
   },
+  'schedule-producer': {
+    description: 'Turns a fired schedule into its owner’s MessageReceived.',
+    // Deduped on job and fire time: a retry publishes the message once.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+  },
 };
 
 /** A route from the agent's reply events for one channel to that channel's consumer. */
@@ -121,6 +128,13 @@ export const ROUTES: readonly Route[] = [
     pattern: { source: INGRESS_SOURCES, 'detail-type': ['MessageReceived.v1'] },
     target: 'runtime-selector',
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 900 },
+  },
+  {
+    name: 'schedule-fired-to-schedule-producer',
+    description: 'A fired schedule becomes a message from its owner.',
+    pattern: { source: [EventSources.scheduler], 'detail-type': ['ScheduleFired.v1'] },
+    target: 'schedule-producer',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
   },
   {
     name: 'pending-messages-to-runtime-selector',

@@ -5,13 +5,13 @@ import type { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTES, type TargetId } from '../../bus/routing-table.ts';
+import { ROUTES, TARGETS, type TargetId } from '../../bus/routing-table.ts';
 import { createOpenClawApp, type OpenClawApp } from './app.ts';
 import { DeploymentConfigSchema } from './config.ts';
-import { routeBothWays } from './test-support.ts';
+import { routeBothWays, sampleEvents } from './test-support.ts';
 
 /** The targets every deployment runs; the chat channels' consumers come with their channels. */
-const DEFAULT_TARGETS: TargetId[] = ['runtime-selector', 'agent', 'web-consumer'];
+const DEFAULT_TARGETS: TargetId[] = ['runtime-selector', 'agent', 'web-consumer', 'schedule-producer'];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -174,7 +174,8 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('alarms on every dead-letter queue and on a failing watchdog, archives events for replay', () => {
-      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_TARGETS.length + 1);
+      // Every target's queue, the schedule fires' queue, and the watchdog.
+      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_TARGETS.length + 2);
       templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'Errors',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(stacks.main.runtimeWatchdog) } }],
@@ -193,6 +194,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         'runtime-selector': stacks.main.runtimeSelector,
         agent: stacks.main.agentRuntime.lambda,
         'web-consumer': stacks.main.node.findChild('WebConsumer'),
+        'schedule-producer': stacks.main.scheduleProducer,
       });
 
       // Assess
@@ -200,6 +202,13 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       expect(viaAws).toEqual(viaLocal);
       expect(viaAws.some((targets) => targets.includes('runtime-selector'))).toBe(true);
       expect(viaAws.some((targets) => targets.includes('web-consumer'))).toBe(true);
+      // Only the scheduler's ScheduleFired reaches the schedule producer, and it reaches nothing else.
+      const samples = sampleEvents();
+      const fires = samples.flatMap((event, i) => (viaAws[i]!.includes('schedule-producer') ? [event] : []));
+      expect(fires.map((event) => [event.source, event['detail-type']])).toEqual([
+        ['openclaw.scheduler', 'ScheduleFired.v1'],
+      ]);
+      expect(viaAws[samples.indexOf(fires[0]!)]).toEqual(['schedule-producer']);
       // The selector invokes the agent itself; no rule does.
       expect(viaAws.flat()).not.toContain('agent');
       expect(viaAws.some((targets) => targets.length === 0)).toBe(true);
@@ -503,7 +512,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('lets each publisher put events only under its own source', () => {
-      for (const source of ['openclaw.web', 'openclaw.agent', 'openclaw.scheduler']) {
+      for (const source of ['openclaw.web', 'openclaw.agent', 'openclaw.scheduler', 'openclaw.schedule']) {
         templates.main.hasResourceProperties('AWS::IAM::Policy', {
           PolicyDocument: {
             Statement: Match.arrayWith([
@@ -579,18 +588,272 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     expect(wildcards.sort()).toEqual(['ecr:GetAuthorizationToken', 'ecs:ListTasks']);
   });
 
-  it('has a schedule group and a role that may only put events on the app bus', () => {
-    templates.main.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
-    templates.main.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
+  describe('scheduled jobs', () => {
+    const SCHEDULE_ROUTES = [
+      'GET /v1/schedules',
+      'POST /v1/schedules',
+      'GET /v1/schedules/{jobId}',
+      'PATCH /v1/schedules/{jobId}',
+      'DELETE /v1/schedules/{jobId}',
+      'POST /v1/schedules/{jobId}/pause',
+      'POST /v1/schedules/{jobId}/resume',
+    ];
+    const table = { 'Fn::ImportValue': expect.stringContaining('openclaw-prod-data:') };
+    const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalIdOf(construct), 'Arn'] });
+    const environmentOf = (construct: IConstruct) =>
+      (
+        resourcesOf(templates.main)[logicalIdOf(construct)]!.Properties!.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    const dynamoStatements = (construct: IConstruct & { role?: IConstruct }) =>
+      statementsOf(roleOf(construct)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    /** The one schedule group, whose name the API's permissions and environment must carry. */
+    const groupName = () => {
+      const [group, ...others] = ofType(templates.main, 'AWS::Scheduler::ScheduleGroup');
+      expect(others).toHaveLength(0);
+      expect(group!.Properties?.Name).toBe(stacks.main.scheduleGroup.scheduleGroupName);
+      return group!.Properties!.Name as string;
+    };
+
+    it('sends ScheduleFired to the schedule producer by the routing table’s rule, with a DLQ and retries', () => {
+      const route = ROUTES.find((r) => r.name === 'schedule-fired-to-schedule-producer')!;
+      expect(route.target).toBe('schedule-producer');
+      const rules = busRules().filter(
+        (r) => JSON.stringify(r.Properties?.EventPattern) === JSON.stringify(route.pattern),
+      );
+      expect(rules).toHaveLength(1);
+      expect(rules[0]!.Properties?.EventPattern).toEqual({
+        source: ['openclaw.scheduler'],
+        'detail-type': ['ScheduleFired.v1'],
+      });
+      const producer = stacks.main.scheduleProducer;
+      const queue = stacks.main.eventRouting.deadLetterQueues['schedule-producer']!;
+      expect(rules[0]!.Properties?.Targets).toEqual([
+        expect.objectContaining({
+          Arn: arnOf(producer),
+          DeadLetterConfig: { Arn: arnOf(queue) },
+          RetryPolicy: {
+            MaximumRetryAttempts: route.delivery.maximumRetryAttempts,
+            MaximumEventAgeInSeconds: route.delivery.maximumEventAgeSeconds,
+          },
+        }),
+      ]);
+      // Handler failures go to the same queue after Lambda's own retries.
+      const invokeConfig = ofType(templates.main, 'AWS::Lambda::EventInvokeConfig').filter(
+        (c) => JSON.stringify(c.Properties?.FunctionName) === JSON.stringify({ Ref: logicalIdOf(producer) }),
+      );
+      expect(invokeConfig).toHaveLength(1);
+      expect(invokeConfig[0]!.Properties).toMatchObject({
+        MaximumRetryAttempts: TARGETS['schedule-producer'].retryAttempts,
+        MaximumEventAgeInSeconds: TARGETS['schedule-producer'].maxEventAgeSeconds,
+        DestinationConfig: { OnFailure: { Destination: arnOf(queue) } },
+      });
+      templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(queue), 'QueueName'] } }],
+        AlarmActions: Match.anyValue(),
+      });
+    });
+
+    it('runs the schedule producer with the table and bus, publishing only as openclaw.schedule', () => {
+      const producer = stacks.main.scheduleProducer;
+      expect(resourcesOf(templates.main)[logicalIdOf(producer)]?.Properties).toMatchObject({
+        Handler: 'index.handler',
+        Runtime: 'nodejs24.x',
+      });
+      expect(environmentOf(producer)).toMatchObject({
+        TABLE_NAME: table,
+        EVENT_BUS_NAME: { Ref: logicalIdOf(stacks.main.eventRouting.bus) },
+      });
+      const statements = statementsOf(roleOf(producer));
+      expect(withAction(statements, 'events:PutEvents')).toEqual([
+        {
+          Action: 'events:PutEvents',
+          Effect: 'Allow',
+          Resource: arnOf(stacks.main.eventRouting.bus),
+          Condition: { StringEquals: { 'events:source': 'openclaw.schedule' } },
+        },
+      ]);
+      // Dedupe claims and the job: item operations on the table, never its index.
+      expect(dynamoStatements(producer)).toEqual([
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+          Effect: 'Allow',
+          Resource: table,
+        },
+      ]);
+      expect(JSON.stringify(statements)).not.toMatch(/scheduler:|iam:PassRole/);
+    });
+
+    it('serves every /v1/schedules route behind the Cognito JWT authorizer, from the schedules function', () => {
+      const [authorizer, ...others] = ofType(templates.main, 'AWS::ApiGatewayV2::Authorizer').filter(
+        (a) => a.Properties?.AuthorizerType === 'JWT',
+      );
+      expect(others).toHaveLength(0);
+      const routes = ofType(templates.main, 'AWS::ApiGatewayV2::Route').filter((r) =>
+        String(r.Properties?.RouteKey).includes('/v1/schedules'),
+      );
+      expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual([...SCHEDULE_ROUTES].sort());
+      for (const route of routes) {
+        expect(route.Properties, String(route.Properties?.RouteKey)).toMatchObject({
+          AuthorizationType: 'JWT',
+          AuthorizerId: { Ref: authorizer!.id },
+        });
+        const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)?.[1];
+        expect(resourcesOf(templates.main)[integrationId!]?.Properties).toMatchObject({
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: arnOf(stacks.main.schedulesApi),
+        });
+      }
+      // Browsers may send PATCH, DELETE and If-Match, and read the job's ETag.
+      templates.main.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'HTTP',
+        CorsConfiguration: Match.objectLike({
+          AllowMethods: Match.arrayWith(['PATCH', 'DELETE']),
+          AllowHeaders: Match.arrayWith(['if-match']),
+          ExposeHeaders: ['etag'],
+        }),
+      });
+    });
+
+    it('tells the schedules API its table, schedule group, bus, scheduler role and dead-letter queue', () => {
+      const api = stacks.main.schedulesApi;
+      expect(resourcesOf(templates.main)[logicalIdOf(api)]?.Properties).toMatchObject({
+        Handler: 'index.handler',
+        Timeout: 15,
+      });
+      expect(environmentOf(api)).toMatchObject({
+        TABLE_NAME: table,
+        SCHEDULE_GROUP_NAME: groupName(),
+        EVENT_BUS_ARN: arnOf(stacks.main.eventRouting.bus),
+        SCHEDULER_ROLE_ARN: arnOf(stacks.main.schedulerRole),
+        SCHEDULE_DLQ_ARN: arnOf(stacks.main.scheduleDeadLetterQueue),
+      });
+    });
+
+    it('lets the schedules API manage only oc-* schedules in its group, and pass only the scheduler role', () => {
+      const statements = statementsOf(roleOf(stacks.main.schedulesApi));
+      const schedulerStatements = statements.filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('scheduler:')),
+      );
+      expect(schedulerStatements).toEqual([
+        {
+          Action: [
+            'scheduler:CreateSchedule',
+            'scheduler:UpdateSchedule',
+            'scheduler:DeleteSchedule',
+            'scheduler:GetSchedule',
+          ],
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':scheduler:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                `:schedule/${groupName()}/oc-*`,
+              ],
+            ],
+          },
+        },
+      ]);
+      expect(withAction(statements, 'iam:PassRole')).toEqual([
+        {
+          Action: 'iam:PassRole',
+          Effect: 'Allow',
+          Resource: arnOf(stacks.main.schedulerRole),
+          Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        },
+      ]);
+      // Its users' jobs on the table (Query lists one user's), never the index; it publishes nothing.
+      expect(dynamoStatements(stacks.main.schedulesApi)).toEqual([
+        {
+          Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+          Effect: 'Allow',
+          Resource: table,
+        },
+      ]);
+      expect(withAction(statements, 'events:PutEvents')).toEqual([]);
+      // No other role may touch schedules or pass the scheduler role.
+      const elsewhere = ofType(templates.main, 'AWS::IAM::Policy')
+        .filter(
+          (p) =>
+            JSON.stringify(p.Properties?.Roles) !==
+            JSON.stringify([{ Ref: roleOf(stacks.main.schedulesApi) }]),
+        )
+        .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
+        .filter(
+          (s) =>
+            actionsOf(s).some((a) => a.startsWith('scheduler:')) ||
+            JSON.stringify(s.Resource).includes(logicalIdOf(stacks.main.schedulerRole)),
+        );
+      expect(elsewhere).toEqual([]);
+    });
+
+    it('lets the scheduler role put only ScheduleFired’s source on the bus and send only to its DLQ', () => {
+      const role = resourcesOf(templates.main)[logicalIdOf(stacks.main.schedulerRole)]!;
+      expect(role.Properties?.AssumeRolePolicyDocument).toMatchObject({
         Statement: [
           {
-            Action: 'events:PutEvents',
+            Action: 'sts:AssumeRole',
             Effect: 'Allow',
-            Resource: Match.objectLike({ 'Fn::GetAtt': Match.anyValue() }),
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
           },
         ],
-      },
+      });
+      expect(statementsOf(logicalIdOf(stacks.main.schedulerRole))).toEqual([
+        {
+          Action: 'events:PutEvents',
+          Effect: 'Allow',
+          Resource: arnOf(stacks.main.eventRouting.bus),
+          Condition: { StringEquals: { 'events:source': 'openclaw.scheduler' } },
+        },
+        {
+          Action: 'sqs:SendMessage',
+          Effect: 'Allow',
+          Resource: arnOf(stacks.main.scheduleDeadLetterQueue),
+        },
+      ]);
+    });
+
+    it('keeps undeliverable fires in an encrypted, TLS-only queue for 14 days, with an alarm', () => {
+      const queue = stacks.main.scheduleDeadLetterQueue;
+      expect(resourcesOf(templates.main)[logicalIdOf(queue)]?.Properties).toEqual({
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+      });
+      templates.main.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalIdOf(queue) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 1,
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(queue), 'QueueName'] } }],
+        AlarmActions: Match.anyValue(),
+      });
+    });
+
+    it('acknowledges the oc-* schedule wildcard on the schedules API only', () => {
+      const acknowledged = stacks.app.node
+        .findAll()
+        .filter((c) =>
+          c.node.metadata.some(
+            (m) =>
+              m.type === 'aws:cdk:acknowledged-rules' &&
+              Object.keys(m.data as object).some((id) => id.includes(':scheduler:')),
+          ),
+        );
+      expect(acknowledged.map((c) => c.node.path)).toEqual([stacks.main.schedulesApi.node.path]);
     });
   });
 

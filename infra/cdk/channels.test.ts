@@ -244,6 +244,7 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
       'runtime-selector': stacks.main.runtimeSelector,
       agent: stacks.main.agentRuntime.lambda,
       'web-consumer': stacks.main.node.findChild('WebConsumer'),
+      'schedule-producer': stacks.main.scheduleProducer,
       ...Object.fromEntries(stacks.main.chatChannels.map((c) => [c.targetId, c.consumer])),
     });
 
@@ -260,8 +261,8 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
     expect(Object.keys(stacks.main.eventRouting.deadLetterQueues).sort()).toEqual(
       Object.keys(TARGETS).sort(),
     );
-    // Every target's queue, plus the watchdog's error alarm.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 1);
+    // Every target's queue, plus the schedule fires' queue and the watchdog's error alarm.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 2);
     expect(stacks.main.eventRouting.deployedRoutes).toEqual(ROUTES);
   });
 

@@ -172,6 +172,20 @@ export function acknowledgeNagFindings(stacks: {
         'ecs:ListTasks has no resource-level permissions; an ecs:cluster condition keeps it to the agent’s cluster.',
     },
   ]);
+  acknowledge(main.schedulesApi, [
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/${main.scheduleGroup.scheduleGroupName}/oc-*]`,
+      reason:
+        'Creates, updates, reads and deletes only the schedules it names oc-<user hash>-<job hash>, in this deployment’s own schedule group: one per job, not known in advance.',
+    },
+  ]);
+  acknowledge(main.scheduleDeadLetterQueue, [
+    {
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is a dead-letter queue: fires EventBridge Scheduler could not put on the bus after its retries.',
+    },
+  ]);
   for (const queue of Object.values(main.eventRouting.deadLetterQueues)) {
     acknowledge(queue, [
       {

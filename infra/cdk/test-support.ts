@@ -110,5 +110,11 @@ export function sampleEvents(): BusEnvelope[] {
     envelope('openclaw.agent', 'ReplyCompleted.v1', { replyTo: { channel: 'email', address: {} } }),
     envelope('openclaw.agent', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
     envelope('openclaw.web', 'PendingMessagesWaiting.v1', { userId: 'u', reason: 'task-exited' }),
+    // A fired schedule, and the message its producer publishes for the job's owner.
+    envelope('openclaw.scheduler', 'ScheduleFired.v1', { userId: 'u', scheduleId: 'j', replyTo: web }),
+    envelope('openclaw.schedule', 'MessageReceived.v1', { replyTo: web }),
+    // Nobody else can fire a schedule, and the schedule producer cannot fire one again.
+    envelope('openclaw.web', 'ScheduleFired.v1', { userId: 'u', scheduleId: 'j', replyTo: web }),
+    envelope('openclaw.schedule', 'ScheduleFired.v1', { userId: 'u', scheduleId: 'j', replyTo: web }),
   ];
 }

@@ -31,6 +31,14 @@ describe('the local HTTP API (API Gateway v2 events for the same handlers)', () 
         },
         {
           method: 'POST',
+          path: '/v1/things/{thingId}/pause',
+          handler: async (event) => ({
+            statusCode: 200,
+            body: JSON.stringify({ routeKey: event.routeKey, pathParameters: event.pathParameters }),
+          }),
+        },
+        {
+          method: 'POST',
           path: '/webhooks/broken',
           handler: async () => {
             throw new Error('boom');
@@ -106,6 +114,19 @@ describe('the local HTTP API (API Gateway v2 events for the same handlers)', () 
     // Assess
     expect(anonymous.status).toBe(401);
     expect(await signedIn.json()).toEqual({ jwt: { claims: { sub: 'user-1' }, scopes: [] } });
+  });
+
+  it('matches path parameters as API Gateway does, and names the route as declared', async () => {
+    // Act
+    const matched = await fetch(`${base}/v1/things/a%20b/pause`, { method: 'POST' });
+    const tooShort = await fetch(`${base}/v1/things//pause`, { method: 'POST' });
+
+    // Assess
+    expect(await matched.json()).toEqual({
+      routeKey: 'POST /v1/things/{thingId}/pause',
+      pathParameters: { thingId: 'a b' },
+    });
+    expect(tooShort.status).toBe(404);
   });
 
   it('answers a throwing handler with a bare 500 and leaves unknown routes to the caller', async () => {

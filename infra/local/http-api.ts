@@ -6,7 +6,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 export interface LocalHttpRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** As in API Gateway: literal segments and `{name}` parameters, e.g. `/v1/schedules/{jobId}`. */
   path: string;
   handler: HttpApiHandler;
   /** Behind the JWT authorizer on AWS: locally the user comes from `authorize`, else 401. */
@@ -42,14 +43,36 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
  */
 export function createLocalHttpApi(options: LocalHttpApiOptions) {
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
-  const byKey = new Map(options.routes.map((route) => [`${route.method} ${route.path}`, route]));
+
+  /** The route for a request and its path parameters, matched segment by segment like API Gateway. */
+  function match(method: string, pathname: string) {
+    const segments = pathname.split('/');
+    for (const route of options.routes) {
+      if (route.method !== method) continue;
+      const pattern = route.path.split('/');
+      if (pattern.length !== segments.length) continue;
+      const parameters: Record<string, string> = {};
+      const matches = pattern.every((part, i) => {
+        const segment = segments[i] ?? '';
+        const name = /^\{(\w+)\}$/.exec(part)?.[1];
+        if (!name) return part === segment;
+        if (!segment) return false;
+        parameters[name] = decodeURIComponent(segment);
+        return true;
+      });
+      if (matches) return { route, parameters };
+    }
+    return undefined;
+  }
 
   /** @returns false when no route matches, so the caller can serve something else */
   return async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const routeKey = `${request.method} ${url.pathname}`;
-    const route = byKey.get(routeKey);
-    if (!route) return false;
+    const found = match(request.method ?? 'GET', url.pathname);
+    if (!found) return false;
+    const { route, parameters } = found;
+    // API Gateway's routeKey names the route as declared, parameters and all.
+    const routeKey = `${route.method} ${route.path}`;
 
     const send = (status: number, body: string) =>
       response.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -76,6 +99,7 @@ export function createLocalHttpApi(options: LocalHttpApiOptions) {
       rawQueryString: url.search.slice(1),
       headers,
       ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(Object.keys(parameters).length > 0 ? { pathParameters: parameters } : {}),
       ...(body.length > 0
         ? { body: isText ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !isText }
         : { isBase64Encoded: false }),

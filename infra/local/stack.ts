@@ -21,9 +21,13 @@ import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
+import { createSchedulesHandler } from '../../consumers/api/schedules.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
+import { createScheduleFiredHandler } from '../../producers/schedule/fired.ts';
+import { createJobStore, listAllJobs } from '../../producers/schedule/jobs.ts';
+import { createLocalScheduler } from '../../producers/schedule/local-scheduler.ts';
 import { createIdentity } from '../../producers/shared/identity.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
 import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
@@ -35,7 +39,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config
 import { createLocalChannels } from './channels.ts';
 import { startLocalDynamo } from './dynamo.ts';
 import { startEventBridgeEndpoint } from './event-bridge-endpoint.ts';
-import { createLocalHttpApi, type HttpApiHandler } from './http-api.ts';
+import { createLocalHttpApi, type HttpApiHandler, type LocalHttpRoute } from './http-api.ts';
 import { startLocalS3 } from './s3.ts';
 import { createWebSocketGateway } from './web-socket-gateway.ts';
 
@@ -66,6 +70,10 @@ export interface LocalStackOptions {
   watchdogIntervalMs?: number;
   /** Chat accounts that get an agent without linking, as `<channel>:<id>`. @default none */
   allowedUsers?: readonly string[];
+  /** The scheduled jobs' clock: tests pass one they move. @default Date.now */
+  schedulerNow?: () => number;
+  /** How often the local scheduler looks for due jobs; 0: only when `tickScheduler()` is called. @default 1000 */
+  schedulerTickMs?: number;
 }
 
 export interface LocalStack {
@@ -74,7 +82,22 @@ export interface LocalStack {
   bus: LocalBus;
   /** Ids of the container processes running now (`local:<pid>`), for tests and diagnostics. */
   runningContainers(): Promise<string[]>;
+  /** Fires the scheduled jobs that are due now; returns how many fired. */
+  tickScheduler(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** The scheduled-jobs API's routes, as the HTTP API declares them; one handler routes on `routeKey`. */
+function scheduleRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
+  return [
+    { method: 'GET', path: '/v1/schedules', signedIn: true, handler },
+    { method: 'POST', path: '/v1/schedules', signedIn: true, handler },
+    { method: 'GET', path: '/v1/schedules/{jobId}', signedIn: true, handler },
+    { method: 'PATCH', path: '/v1/schedules/{jobId}', signedIn: true, handler },
+    { method: 'DELETE', path: '/v1/schedules/{jobId}', signedIn: true, handler },
+    { method: 'POST', path: '/v1/schedules/{jobId}/pause', signedIn: true, handler },
+    { method: 'POST', path: '/v1/schedules/{jobId}/resume', signedIn: true, handler },
+  ];
 }
 
 /** True when the request's Host is ours and its Origin (browsers always send one) is ours too. */
@@ -284,6 +307,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
 
+    // Scheduled jobs: the same store and ScheduleFired producer as on AWS, with a local scheduler in
+    // place of EventBridge Scheduler.
+    const schedulerNow = options.schedulerNow ?? Date.now;
+    const scheduler = createLocalScheduler({ publisher, logger: logger('scheduler'), now: schedulerNow });
+    await scheduler.load(await listAllJobs(storage));
+    const tickMs = options.schedulerTickMs ?? 1_000;
+    if (tickMs > 0) scheduler.start(tickMs);
+    started.push(() => scheduler.stop());
+    const jobs = createJobStore({ storage, scheduler, now: schedulerNow });
+    const handleFired = createScheduleFiredHandler({
+      storage,
+      publisher,
+      logger: logger('schedule-producer'),
+      now: schedulerNow,
+    });
+    targets['schedule-producer'] = (envelope) => handleFired(envelope);
+
     // The HTTP API: the management REST routes (signed in) and, when configured, the chat webhooks.
     const identity = createIdentity({ storage, allowedUsers: options.allowedUsers ?? [] });
     const channels = createLocalChannels({
@@ -314,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           signedIn: true,
           handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
         },
+        ...scheduleRoutes(asHttpHandler(createSchedulesHandler({ jobs, logger: logger('api-schedules') }))),
         ...channels.routes,
       ],
       // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.
@@ -364,6 +405,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wsUrl: `ws://${host}:${port}/ws`,
       bus,
       runningContainers: async () => (await launcher.list()).map((task) => task.taskId),
+      tickScheduler: () => scheduler.tick(),
       close: stopAll,
     };
   } catch (error) {

@@ -9,8 +9,8 @@ import { fromItem, isOneTimeJob } from './jobs.ts';
 
 /** The logging the handler needs; Powertools' Logger fits. */
 export interface FiredLogger {
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface ScheduleFiredHandlerDeps {

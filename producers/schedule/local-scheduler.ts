@@ -6,9 +6,9 @@ import { isOneTimeJob, type JobRef, type JobScheduler, nextJobFire, type Schedul
 
 /** The logging the loop needs; Powertools' Logger fits. */
 export interface LocalSchedulerLogger {
-  info(message: string, ...extra: object[]): void;
-  warn(message: string, ...extra: object[]): void;
-  error(message: string, ...extra: object[]): void;
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
 export interface LocalSchedulerOptions {

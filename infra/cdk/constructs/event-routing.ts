@@ -9,7 +9,10 @@ import { Construct } from 'constructs';
 import { ROUTES, type Route, TARGETS, type TargetId } from '../../../bus/routing-table.ts';
 
 /** Targets every deployment has: the compiler insists on a function for each. */
-export type RequiredTargetId = Extract<TargetId, 'runtime-selector' | 'agent' | 'web-consumer'>;
+export type RequiredTargetId = Extract<
+  TargetId,
+  'runtime-selector' | 'agent' | 'web-consumer' | 'schedule-producer'
+>;
 
 /**
  * The function behind each target id: the required ones always, a chat channel's consumer only when the

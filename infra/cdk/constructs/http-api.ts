@@ -45,8 +45,16 @@ export class ChannelHttpApi extends Construct {
         // Any origin: the API authenticates by bearer token, never by cookie, so there is nothing for
         // another site to ride on, and the chat can be embedded in any page.
         allowOrigins: ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.PUT, CorsHttpMethod.POST, CorsHttpMethod.DELETE],
-        allowHeaders: ['authorization', 'content-type'],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.PUT,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+        ],
+        // If-Match and ETag: a job's version, for changes that must not overwrite someone else's.
+        allowHeaders: ['authorization', 'content-type', 'if-match'],
+        exposeHeaders: ['etag'],
       },
     });
     new HttpStage(this, 'Stage', {

@@ -10,6 +10,7 @@ import { Effect, type IGrantable, PolicyStatement, Role, ServicePrincipal } from
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { LLM_KEY_NAMES, USER_KEY_PREFIX } from '../../../schemas/common.ts';
 import { EventSources } from '../../../schemas/events.ts';
@@ -34,7 +35,7 @@ export interface AppStackProps extends StackProps {
 /**
  * Everything that runs: the bus and its rules, the web channel's WebSocket API, the HTTP API with the
  * enabled chat channels' webhooks, producers and consumers, the runtime selector and its watchdog, the
- * agent on Lambda and on Fargate, the schedule group, and alarms.
+ * agent on Lambda and on Fargate, scheduled jobs (their API, schedule group and producer), and alarms.
  * All pay-per-use: with nobody chatting, no task runs.
  */
 export class AppStack extends Stack {
@@ -49,6 +50,16 @@ export class AppStack extends Stack {
   /** The enabled chat channels (Telegram, Discord, Slack), in that order. */
   readonly chatChannels: readonly ChatChannel[];
   readonly linkCodes: NodeHandler;
+  /** The bus target of `ScheduleFired.v1`: publishes the job's prompt as its owner's message. */
+  readonly scheduleProducer: NodeHandler;
+  /** `/v1/schedules…`: the scheduled jobs' management API. */
+  readonly schedulesApi: NodeHandler;
+  /** The group every job's EventBridge Scheduler schedule lives in. */
+  readonly scheduleGroup: ScheduleGroup;
+  /** The role schedules assume to put `ScheduleFired` on the bus (and fires that fail into their DLQ). */
+  readonly schedulerRole: Role;
+  /** Fires EventBridge Scheduler could not put on the bus, after its retries. */
+  readonly scheduleDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -296,23 +307,70 @@ export class AppStack extends Stack {
     });
     // It only writes LinkCode items (never overwriting a live one: a conditional put).
     grantTable(linkCodes, table, 'dynamodb:PutItem');
+    // Scheduled jobs: the API keeps each job in the table and as one EventBridge Scheduler schedule; its
+    // scheduler settings (group, bus, role, dead-letter queue) are added below, once they exist.
+    const schedulesApi = new NodeHandler(this, 'ApiSchedules', {
+      entry: 'consumers/api/schedules.ts',
+      description:
+        '/v1/schedules: the signed-in user’s scheduled jobs, kept in sync with EventBridge Scheduler.',
+      // A change is a table write plus a Scheduler call, and its undo when Scheduler refuses.
+      timeout: Duration.seconds(15),
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-schedules' },
+    });
+    // Jobs are items under the user's partition: read, conditional put, delete, and a Query to list them.
+    grantTable(
+      schedulesApi,
+      table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    );
+    const scheduleRoutes: [HttpMethod, string][] = [
+      [HttpMethod.GET, '/v1/schedules'],
+      [HttpMethod.POST, '/v1/schedules'],
+      [HttpMethod.GET, '/v1/schedules/{jobId}'],
+      [HttpMethod.PATCH, '/v1/schedules/{jobId}'],
+      [HttpMethod.DELETE, '/v1/schedules/{jobId}'],
+      [HttpMethod.POST, '/v1/schedules/{jobId}/pause'],
+      [HttpMethod.POST, '/v1/schedules/{jobId}/resume'],
+    ];
     const http = new ChannelHttpApi(this, 'Http', {
       userPool: props.userPool,
       client: props.client,
       routes: [
         { method: HttpMethod.GET, path: '/v1/me', handler: me },
         { method: HttpMethod.POST, path: '/v1/link-codes', handler: linkCodes },
+        ...scheduleRoutes.map(([method, path]) => ({ method, path, handler: schedulesApi })),
       ],
       throttling: config.throttling,
     });
 
     const channels = this.addChatChannels(config, table, http, prefix, llmEnvironment);
 
+    // The schedule producer: a fired schedule becomes its owner's MessageReceived (deduped per fire).
+    const scheduleProducer = new NodeHandler(this, 'ScheduleProducer', {
+      entry: 'producers/schedule/lambda.ts',
+      description: 'ScheduleFired: checks the job, dedupes the fire, publishes the owner’s MessageReceived.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'schedule-producer' },
+    });
+    // Item operations only: the dedupe claim (put, update, delete on release) and the job (get, and delete
+    // after a one-time job's fire).
+    grantTable(
+      scheduleProducer,
+      table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+
     // The bus, with one rule per route of bus/routing-table.ts whose target is deployed.
     const targets: RoutingTargets = {
       'runtime-selector': selector,
       agent: runtime.lambda,
       'web-consumer': webConsumer,
+      'schedule-producer': scheduleProducer,
     };
     for (const channel of channels) targets[channel.targetId] = channel.consumer;
     const routing = new EventRouting(this, 'Events', {
@@ -329,6 +387,7 @@ export class AppStack extends Stack {
       [runtime.taskDefinition.taskRole, runtime.container, EventSources.agent],
       [selector, selector, EventSources.agent],
       [watchdog, watchdog, EventSources.agent],
+      [scheduleProducer, scheduleProducer, EventSources.schedule],
       ...channels.map((channel): [IGrantable, NodeHandler, string] => [
         channel.producer,
         channel.producer,
@@ -346,8 +405,25 @@ export class AppStack extends Stack {
       configurable.addEnvironment('EVENT_BUS_NAME', routing.bus.eventBusName);
     }
 
-    // Scheduled jobs: each schedule puts a ScheduleFired event on the bus through this role.
+    // Scheduled jobs: each job is one schedule in this group, putting a ScheduleFired event on the bus
+    // through this role. Nothing runs (or bills) between fires.
     const schedules = new ScheduleGroup(this, 'Schedules', {});
+    // Fires the bus refused after Scheduler's own retries (RetryPolicy of each schedule).
+    const scheduleDlq = new Queue(this, 'ScheduleFiresDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    scheduleDlq
+      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) })
+      .createAlarm(this, 'ScheduleFiresDlqAlarm', {
+        alarmDescription:
+          'Scheduled jobs fired but EventBridge Scheduler could not put them on the bus; they wait in its dead-letter queue.',
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      })
+      .addAlarmAction(new SnsAction(alarmTopic));
     const schedulerRole = new Role(this, 'SchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
@@ -362,6 +438,45 @@ export class AppStack extends Stack {
         conditions: { StringEquals: { 'events:source': EventSources.scheduler } },
       }),
     );
+    // Scheduler sends a fire it could not deliver to the schedule's DLQ with the schedule's own role.
+    schedulerRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['sqs:SendMessage'],
+        resources: [scheduleDlq.queueArn],
+      }),
+    );
+
+    // The schedules API creates, changes and deletes our schedules only: those named oc-<user>-<job>
+    // (producers/schedule/aws-scheduler.ts) in this group, and hands them this role only.
+    schedulesApi.addEnvironment('SCHEDULE_GROUP_NAME', schedules.scheduleGroupName);
+    schedulesApi.addEnvironment('EVENT_BUS_ARN', routing.bus.eventBusArn);
+    schedulesApi.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
+    schedulesApi.addEnvironment('SCHEDULE_DLQ_ARN', scheduleDlq.queueArn);
+    schedulesApi.addToRolePolicy(
+      new PolicyStatement({
+        actions: [
+          'scheduler:CreateSchedule',
+          'scheduler:UpdateSchedule',
+          'scheduler:DeleteSchedule',
+          'scheduler:GetSchedule',
+        ],
+        resources: [
+          this.formatArn({
+            service: 'scheduler',
+            resource: 'schedule',
+            resourceName: `${schedules.scheduleGroupName}/oc-*`,
+          }),
+        ],
+      }),
+    );
+    schedulesApi.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [schedulerRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+      }),
+    );
 
     this.webSocketApi = webSocket;
     this.httpApi = http;
@@ -371,6 +486,11 @@ export class AppStack extends Stack {
     this.eventRouting = routing;
     this.chatChannels = channels;
     this.linkCodes = linkCodes;
+    this.scheduleProducer = scheduleProducer;
+    this.schedulesApi = schedulesApi;
+    this.scheduleGroup = schedules;
+    this.schedulerRole = schedulerRole;
+    this.scheduleDeadLetterQueue = scheduleDlq;
     this.webSocketUrl = webSocket.stage.url;
     this.httpApiUrl = http.api.apiEndpoint;
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl });
