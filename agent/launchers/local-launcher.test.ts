@@ -14,7 +14,7 @@ process.on('SIGTERM', () => {
   writeFileSync(process.env.MARKER_FILE, 'saved on SIGTERM');
   process.exit(0);
 });
-console.log('READY user=' + process.env.OPENCLAW_USER_ID + ' base=' + process.env.BASE_SETTING);
+console.log('READY user=' + process.env.OPENCLAW_USER_ID + ' base=' + process.env.BASE_SETTING + ' secret=' + process.env.LAUNCHER_TEST_SECRET);
 setInterval(() => {}, 1000);
 `;
 const STUBBORN = `
@@ -86,6 +86,26 @@ describe('the local launcher (real child processes)', () => {
     expect(await local.describe([taskId])).toEqual([{ taskId, state: 'running' }]);
     await waitFor(() => printed(taskId, 'READY'));
     expect(printed(taskId, 'READY user=u1 base=from-options')).toBe(true);
+  });
+
+  it("passes on only the parent variables it is told to, so a child never sees the bots' secrets", async () => {
+    // Prepare
+    process.env.LAUNCHER_TEST_SECRET = 'not-for-the-agent';
+    const local = createLocalLauncher({
+      entry: join(dir, 'graceful.mjs'),
+      env: { BASE_SETTING: 'from-options', MARKER_FILE: join(dir, 'filtered.marker') },
+      logger,
+      inheritEnv: (name) => name !== 'LAUNCHER_TEST_SECRET',
+    });
+    launchers.push(local);
+
+    // Act
+    const { taskId } = await local.start({ userId: 'u2', environment: { OPENCLAW_USER_ID: 'u2' } });
+
+    // Assess
+    await waitFor(() => printed(taskId, 'READY'));
+    expect(printed(taskId, 'READY user=u2 base=from-options secret=undefined')).toBe(true);
+    delete process.env.LAUNCHER_TEST_SECRET;
   });
 
   it('stops with SIGTERM, lets the child save its state, and stops again without complaint', async () => {

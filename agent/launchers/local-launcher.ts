@@ -24,6 +24,11 @@ export interface LocalLauncherOptions {
   /** Environment for every child, on top of this process's and under each request's. */
   env?: Record<string, string>;
   /**
+   * Which of this process's variables a child inherits, e.g. not the chat bots' tokens: the agent runs
+   * tools on a user's behalf and should hold no more secrets than on AWS. @default all
+   */
+  inheritEnv?: (name: string) => boolean;
+  /**
    * Receives each line the children print, tagged with the task id, and lifecycle events.
    * @default none: children share this process's stdout and stderr
    */
@@ -60,6 +65,10 @@ export function createLocalLauncher(options: LocalLauncherOptions): LocalLaunche
   const graceMs = options.stopGraceMs ?? 30_000;
   const { logger } = options;
   const children = new Map<string, Child>();
+  const inheritedEnv = () =>
+    options.inheritEnv
+      ? Object.fromEntries(Object.entries(process.env).filter(([name]) => options.inheritEnv?.(name)))
+      : process.env;
   const byIdempotencyKey = new Map<string, string>();
 
   async function start(request: LaunchRequest): Promise<{ taskId: string }> {
@@ -73,7 +82,7 @@ export function createLocalLauncher(options: LocalLauncherOptions): LocalLaunche
       });
     });
     const child = spawn(nodePath, [options.entry], {
-      env: { ...process.env, ...options.env, ...request.environment },
+      env: { ...inheritedEnv(), ...options.env, ...request.environment },
       stdio: ['ignore', logger ? 'pipe' : 'inherit', logger ? 'pipe' : 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {

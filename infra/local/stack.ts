@@ -225,6 +225,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const idleTimeoutMs = options.idleTimeoutMs ?? 15 * 60_000;
     const launcher = createLocalLauncher({
       entry: fileURLToPath(new URL('../../agent/container-entry.ts', import.meta.url)),
+      // As on AWS, the agent's container holds LLM keys but not the chat bots' tokens and secrets.
+      inheritEnv: (name) => !/^(TELEGRAM|DISCORD|SLACK)_/.test(name),
       env: {
         TABLE_NAME,
         STATE_BUCKET: BUCKET,
