@@ -1,6 +1,7 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
-import { type ReplyCompleted, ReplyCompletedSchema } from '../schemas/index.ts';
+import type { Publisher } from '../bus/index.ts';
+import { EventSources, type ReplyCompleted, ReplyCompletedSchema } from '../schemas/index.ts';
 import { epochSeconds, type Storage } from '../schemas/table.ts';
 
 /** A turn's stored reply is kept this long: longer than EventBridge keeps retrying an event. */
@@ -31,4 +32,19 @@ export async function findStoredReply(
     .send();
   if (!Item?.reply || Item.expiresAt < epochSeconds()) return undefined;
   return ReplyCompletedSchema.parse(JSON.parse(Item.reply));
+}
+
+/**
+ * Publishes the reply already given to `messageId` again, for a message delivered (or tried) again.
+ * @returns false when there is none, and the message still needs an answer
+ */
+export async function republishStoredReply(
+  storage: Storage,
+  publisher: Publisher,
+  messageId: string,
+): Promise<boolean> {
+  const detail = await findStoredReply(storage, messageId);
+  if (!detail) return false;
+  await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
+  return true;
 }

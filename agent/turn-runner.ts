@@ -17,7 +17,7 @@ import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
 import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
-import { findStoredReply, storeReply } from './turn-records.ts';
+import { republishStoredReply, storeReply } from './turn-records.ts';
 
 export interface TurnRunnerOptions {
   storage: Storage;
@@ -75,12 +75,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
   const resolveSecret = options.resolveSecret ?? (async (ref: string) => process.env[ref]);
 
   /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
-  async function replayStoredReply(messageId: string): Promise<boolean> {
-    const detail = await findStoredReply(storage, messageId);
-    if (!detail) return false;
-    await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
-    return true;
-  }
+  const replayStoredReply = (messageId: string) => republishStoredReply(storage, publisher, messageId);
 
   return async function runTurn(message: MessageReceived, turn: TurnOptions): Promise<TurnOutcome> {
     const startedAt = Date.now();

@@ -1,7 +1,7 @@
 import type { Publisher } from '../../bus/index.ts';
 import { EventSources, type MessageReceived, type ReplyCompleted } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
-import { findStoredReply, storeReply } from '../turn-records.ts';
+import { republishStoredReply, storeReply } from '../turn-records.ts';
 
 /** What the user reads when runtimes died mid-turn on their message every time it was tried. */
 const CRASHED_EVERY_ATTEMPT = {
@@ -18,15 +18,7 @@ const CRASHED_EVERY_ATTEMPT = {
 export function createCrashReply(deps: { storage: Storage; publisher: Publisher }) {
   return async function answerWithError(message: MessageReceived): Promise<void> {
     // An attempt that did finish after all (counted twice by a race) keeps its real answer.
-    const answered = await findStoredReply(deps.storage, message.messageId);
-    if (answered) {
-      await deps.publisher.publish({
-        source: EventSources.agent,
-        detailType: 'ReplyCompleted.v1',
-        detail: answered,
-      });
-      return;
-    }
+    if (await republishStoredReply(deps.storage, deps.publisher, message.messageId)) return;
     const detail: ReplyCompleted = {
       userId: message.userId,
       conversationId: message.conversationId,

@@ -5,6 +5,7 @@
  * secrets (see infra/local/channels.ts), and the LLM variables printed below.
  */
 
+import { parseAllowedUsers } from '../../producers/shared/identity.ts';
 import { RuntimePreferenceSchema } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv, LLM_ENV_HELP } from '../../schemas/llm-defaults.ts';
 import { startLocalStack } from './stack.ts';
@@ -24,10 +25,7 @@ const stack = await startLocalStack({
   turnTimeoutMs: Number(process.env.LOCAL_TURN_TIMEOUT_MS ?? 120_000),
   defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
   idleTimeoutMs: Number(process.env.IDLE_TIMEOUT_MS) || undefined,
-  allowedUsers: (process.env.ALLOWED_USERS ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean),
+  allowedUsers: parseAllowedUsers(process.env.ALLOWED_USERS),
 });
 
 if (llm) {

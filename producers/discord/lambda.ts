@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createPublisher } from '../../bus/index.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { parseAllowedUsers } from '../shared/identity.ts';
 import { createDiscordProducer, type DiscordProducer } from './handler.ts';
 
 /**
@@ -20,10 +21,7 @@ function createFromEnvironment(): DiscordProducer {
     storage: createStorage(),
     publisher: createPublisher(),
     publicKey: () => readSecret('DISCORD_PUBLIC_KEY'),
-    allowedUsers: (process.env.ALLOWED_USERS ?? '')
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter(Boolean),
+    allowedUsers: parseAllowedUsers(process.env.ALLOWED_USERS),
     logger: new Logger({ serviceName: 'discord-producer' }),
     ...(process.env.WEB_APP_URL ? { webAppUrl: process.env.WEB_APP_URL } : {}),
   });

@@ -14,6 +14,14 @@ export const MAX_LINK_FAILURES = 5;
 /** How long wrong codes count against an account. */
 export const LINK_FAILURE_WINDOW_SECONDS = 15 * 60;
 
+/** `ALLOWED_USERS="telegram:42, discord:7"` -> `['telegram:42', 'discord:7']`. */
+export function parseAllowedUsers(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 export interface IdentityOptions {
   storage: Storage;
   /**

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createPublisher } from '../../bus/index.ts';
 import { createStorage } from '../../schemas/table.ts';
-import { createIdentity } from '../shared/identity.ts';
+import { createIdentity, parseAllowedUsers } from '../shared/identity.ts';
 import { createSlackProducer } from './handler.ts';
 import { createNoticeSender } from './notice-sender.ts';
 import { createSecrets } from './secrets.ts';
@@ -17,10 +17,7 @@ function createFromEnv() {
   const logger = new Logger({ serviceName: 'slack-producer' });
   const storage = createStorage();
   const secret = createSecrets();
-  const allowedUsers = (process.env.ALLOWED_USERS ?? '')
-    .split(',')
-    .map((user) => user.trim())
-    .filter(Boolean);
+  const allowedUsers = parseAllowedUsers(process.env.ALLOWED_USERS);
   return createSlackProducer({
     storage,
     publisher: createPublisher(),

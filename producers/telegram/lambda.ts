@@ -6,7 +6,7 @@ import { RuntimePreferenceSchema } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv } from '../../schemas/llm-defaults.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
-import { createIdentity } from '../shared/identity.ts';
+import { createIdentity, parseAllowedUsers } from '../shared/identity.ts';
 import { createTelegramProducer, type TelegramProducer } from './handler.ts';
 
 /**
@@ -16,14 +16,6 @@ import { createTelegramProducer, type TelegramProducer } from './handler.ts';
  * is unset), and optionally TELEGRAM_BOT_USERNAME (groups), WEB_APP_URL (pairing instructions),
  * DEFAULT_RUNTIME and the OPENCLAW_LLM_* default model settings (for /status and /model).
  */
-
-/** `ALLOWED_USERS="telegram:42, discord:7"` -> `['telegram:42', 'discord:7']`. */
-export function parseAllowedUsers(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
 
 let producer: TelegramProducer | undefined;
 
