@@ -1,7 +1,7 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
-import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { UpdateItemCommand, type UpdateItemInput } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import {
   ACTIVE_TASK_MARK,
@@ -113,6 +113,23 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
   }
 
   /**
+   * Updates fields that are not a transition (no version bump), if `condition` holds.
+   * @returns false when the condition failed
+   */
+  async function updateIf(
+    item: UpdateItemInput<Storage['TaskStateEntity']>,
+    condition: TaskStateCondition,
+  ): Promise<boolean> {
+    try {
+      await entity.build(UpdateItemCommand).item(item).options({ condition }).send();
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * One guarded transition: check the precondition on a fresh read (a cheap, readable refusal), then write
    * conditionally (the refusal that holds under concurrency).
    */
@@ -167,31 +184,22 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
      * @returns false when the state is no longer this start (the watchdog gave up on it, or the container
      * was quicker and is already running under this id: check with `get`)
      */
-    async recordLaunch(userId: string, taskId: string, guard: StartGuard): Promise<boolean> {
-      try {
-        await entity
-          .build(UpdateItemCommand)
-          .item({ userId, taskId })
-          .options({
-            condition: {
-              and: [
-                { attr: 'status', eq: 'starting' },
-                ...(guard.version === undefined ? [] : [{ attr: 'version', eq: guard.version } as const]),
-                {
-                  or: [
-                    { attr: 'taskId', exists: false },
-                    { attr: 'taskId', eq: taskId },
-                  ],
-                },
+    recordLaunch(userId: string, taskId: string, guard: StartGuard): Promise<boolean> {
+      return updateIf(
+        { userId, taskId },
+        {
+          and: [
+            { attr: 'status', eq: 'starting' },
+            ...(guard.version === undefined ? [] : [{ attr: 'version', eq: guard.version } as const]),
+            {
+              or: [
+                { attr: 'taskId', exists: false },
+                { attr: 'taskId', eq: taskId },
               ],
             },
-          })
-          .send();
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false;
-        throw error;
-      }
+          ],
+        },
+      );
     },
 
     /**
@@ -237,25 +245,16 @@ export function createTaskStateStore(storage: Storage, options: TaskStateStoreOp
      * transition is not refused because of it.
      * @returns false when the task is not running or is another task (it should stop taking messages)
      */
-    async touch(userId: string, taskId: string): Promise<boolean> {
-      try {
-        await entity
-          .build(UpdateItemCommand)
-          .item({ userId, lastActivityAt: now() })
-          .options({
-            condition: {
-              and: [
-                { attr: 'status', eq: 'running' },
-                { attr: 'taskId', eq: taskId },
-              ],
-            },
-          })
-          .send();
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false;
-        throw error;
-      }
+    touch(userId: string, taskId: string): Promise<boolean> {
+      return updateIf(
+        { userId, lastActivityAt: now() },
+        {
+          and: [
+            { attr: 'status', eq: 'running' },
+            { attr: 'taskId', eq: taskId },
+          ],
+        },
+      );
     },
 
     /**

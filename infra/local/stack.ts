@@ -142,7 +142,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(() => dynamo.close());
     const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
     started.push(() => s3.close());
-    const dynamoEndpoint = dynamo.endpoint;
     const storage = createStorage({
       tableName: TABLE_NAME,
       documentClient: DynamoDBDocumentClient.from(dynamo.client, {
@@ -190,6 +189,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
     started.push(() => connections.destroy());
     const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
+    // The LLM users get by default, in this process and in its containers alike.
+    const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
     const runTurn = createTurnRunner({
       storage,
       publisher,
@@ -198,7 +199,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger: logger('agent'),
       // Stable across restarts, so a warm copy of a user's state is reused when it is still current.
       workRoot: join(dataDir, 'agent-work'),
-      defaultLlm: options.defaultLlm ?? defaultLlmSettingsFromEnv(env),
+      defaultLlm,
       owner: `local:${process.pid}`,
       reserveMs: options.reserveMs ?? 3_000,
       resolveSecret: async (ref) => env[ref],
@@ -221,7 +222,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The Fargate runtime: a child process running the container entry, with what it needs to reach
     // the stand-ins above. The LLM and its key come from this process's settings.
-    const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
     const idleTimeoutMs = options.idleTimeoutMs ?? 15 * 60_000;
     const launcher = createLocalLauncher({
       entry: fileURLToPath(new URL('../../agent/container-entry.ts', import.meta.url)),
@@ -234,7 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_REGION: LOCAL_REGION,
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint.endpoint,
         S3_FORCE_PATH_STYLE: 'true',
