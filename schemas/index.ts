@@ -1,5 +1,28 @@
 // Bus events: what producers publish and consumers receive.
 
+// The management REST API's bodies (/v1/...).
+export {
+  ApiErrorSchema,
+  ConversationListSchema,
+  ConversationSchema,
+  ConversationSummarySchema,
+  HistoryMessageSchema,
+  IdleTimeoutMinutesSchema,
+  LinkCodeSchema,
+  LinkedChannelListSchema,
+  LinkedChannelSchema,
+  LLM_PROVIDERS,
+  LlmProviderSchema,
+  LlmSettingsViewSchema,
+  MAX_CONVERSATIONS_PAGE,
+  SettingsUpdateSchema,
+  SettingsViewSchema,
+  SKILL_LIMITS,
+  SkillListSchema,
+  SkillNameSchema,
+  SkillSchema,
+  SkillUpdateSchema,
+} from './api.ts';
 // Shared building blocks.
 export {
   ChannelSchema,
