@@ -218,7 +218,9 @@ describe('when the LLM endpoint is down', () => {
       const { completed } = await converse(socket, 'conv-llm-down', 'Hello?');
 
       // Assess
-      expect(Date.now() - startedAt).toBeLessThan(20_000 + 5_000);
+      // Without the deadline OpenClaw retries for about 93 s; the margin covers a loaded 2-core CI machine
+      // (27 s seen there while other suites ran), not a missing deadline.
+      expect(Date.now() - startedAt).toBeLessThan(20_000 + 15_000);
       expect(completed.status === 'error' || completed.status === 'aborted').toBe(true);
       expect(completed.error?.message).toMatch(/language model|did not finish/);
       await socket.close();
