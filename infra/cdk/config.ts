@@ -137,6 +137,27 @@ export const DeploymentConfigSchema = z.object({
   alarmEmail: z.email().optional(),
   /** How long the bus archive keeps events for replay. */
   archiveRetentionDays: z.number().int().min(1).max(365).default(7),
+  /** Dashboard and alarms (infra/cdk/constructs/monitoring.ts); docs/cost.md prices each. */
+  monitoring: z
+    .object({
+      /**
+       * The CloudWatch dashboard. Off by default: CloudWatch gives 3 dashboards free, a 4th costs $3 a month.
+       * @default false
+       */
+      dashboard: z.boolean().default(false),
+      /** The Lambda-errors and task-running-too-long alarms (the dead-letter alarms are always on). @default true */
+      alarms: z.boolean().default(true),
+      /** A Fargate task running longer than this raises an alarm. @default 4 */
+      maxTaskHours: z.number().min(0.5).max(72).default(4),
+    })
+    .prefault({}),
+  /** An AWS Budgets cost budget for the whole account, e-mailing when the month's cost (or forecast) passes it. @default none */
+  budget: z
+    .object({
+      monthlyUsd: z.number().positive().max(1_000_000),
+      email: z.email(),
+    })
+    .optional(),
 });
 
 export type DeploymentConfig = z.infer<typeof DeploymentConfigSchema>;

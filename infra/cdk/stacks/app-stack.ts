@@ -20,6 +20,7 @@ import { AgentRuntime } from '../constructs/agent-runtime.ts';
 import { ChatChannel, type ChatChannelName } from '../constructs/chat-channel.ts';
 import { EventRouting, type RoutingTargets } from '../constructs/event-routing.ts';
 import { ChannelHttpApi } from '../constructs/http-api.ts';
+import { Monitoring } from '../constructs/monitoring.ts';
 import { NodeHandler } from '../constructs/node-handler.ts';
 import { grantIndexQuery, grantTable } from '../constructs/table-access.ts';
 import { WebSocketChatApi } from '../constructs/web-socket-api.ts';
@@ -478,6 +479,11 @@ export class AppStack extends Stack {
       }),
     );
 
+    new Monitoring(this, 'Monitoring', {
+      config,
+      alarmAction: new SnsAction(alarmTopic),
+      agentFunction: runtime.lambda,
+    });
     this.webSocketApi = webSocket;
     this.httpApi = http;
     this.agentRuntime = runtime;
