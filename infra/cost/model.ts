@@ -38,23 +38,22 @@ export interface PriceOptions {
 }
 
 /** The construct id of the function behind each bus target and entry point (infra/cdk/stacks/app-stack.ts). */
-const FUNCTION_NAMES: Record<TargetId | 'watchdog' | 'authorizer' | 'api', string> & Record<string, string> =
-  {
-    'runtime-selector': 'RuntimeSelector',
-    agent: 'AgentLambda',
-    'web-consumer': 'WebConsumer',
-    'telegram-consumer': 'TelegramConsumer',
-    'discord-consumer': 'DiscordConsumer',
-    'slack-consumer': 'SlackConsumer',
-    'schedule-producer': 'ScheduleProducer',
-    watchdog: 'RuntimeWatchdog',
-    authorizer: 'WebAuthorizer',
-    api: 'ApiMe',
-    'web-producer': 'WebProducer',
-    'telegram-producer': 'TelegramProducer',
-    'discord-producer': 'DiscordProducer',
-    'slack-producer': 'SlackProducer',
-  };
+const FUNCTION_NAMES = {
+  'runtime-selector': 'RuntimeSelector',
+  agent: 'AgentLambda',
+  'web-consumer': 'WebConsumer',
+  'telegram-consumer': 'TelegramConsumer',
+  'discord-consumer': 'DiscordConsumer',
+  'slack-consumer': 'SlackConsumer',
+  'schedule-producer': 'ScheduleProducer',
+  watchdog: 'RuntimeWatchdog',
+  authorizer: 'WebAuthorizer',
+  api: 'ApiMe',
+  'web-producer': 'WebProducer',
+  'telegram-producer': 'TelegramProducer',
+  'discord-producer': 'DiscordProducer',
+  'slack-producer': 'SlackProducer',
+};
 
 /** The size of the web chat's page load: the bundle, the page and config.json (three requests). */
 const PAGE_LOAD_GB = 40 / 1024 / 1024;
