@@ -174,8 +174,8 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     });
 
     it('alarms on every dead-letter queue and on a failing watchdog, archives events for replay', () => {
-      // Every target's queue, the schedule fires' queue, and the watchdog.
-      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_TARGETS.length + 2);
+      // Every target's queue, the schedule fires' queue, the watchdog, and monitoring's two (monitoring.test.ts).
+      templates.main.resourceCountIs('AWS::CloudWatch::Alarm', DEFAULT_TARGETS.length + 2 + 2);
       templates.main.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'Errors',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(stacks.main.runtimeWatchdog) } }],

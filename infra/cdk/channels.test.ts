@@ -261,8 +261,8 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
     expect(Object.keys(stacks.main.eventRouting.deadLetterQueues).sort()).toEqual(
       Object.keys(TARGETS).sort(),
     );
-    // Every target's queue, plus the schedule fires' queue and the watchdog's error alarm.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 2);
+    // Every target's queue, plus the schedule fires' queue, the watchdog's error alarm and monitoring's two.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', Object.keys(TARGETS).length + 2 + 2);
     expect(stacks.main.eventRouting.deployedRoutes).toEqual(ROUTES);
   });
 
