@@ -104,7 +104,8 @@ function repliesTo(channel: string, target: TargetId, description: string): Rout
     name: `${channel}-replies-to-${target}`,
     description,
     pattern: {
-      source: [EventSources.agent],
+      // The schedule producer reports scheduled runs that failed on every attempt on the job's channel.
+      source: [EventSources.agent, EventSources.schedule],
       'detail-type': ['ReplyDelta.v1', 'ReplyCompleted.v1', 'AgentStatusChanged.v1'],
       detail: { replyTo: { channel: [channel] } },
     },
@@ -137,6 +138,17 @@ export const ROUTES: readonly Route[] = [
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
   },
   {
+    name: 'failed-scheduled-runs-to-schedule-producer',
+    description: 'A scheduled run whose turn failed is retried with backoff, then reported to the user.',
+    pattern: {
+      source: [EventSources.agent],
+      'detail-type': ['ReplyCompleted.v1'],
+      detail: { inReplyTo: [{ prefix: 'sched-' }], status: ['error'] },
+    },
+    target: 'schedule-producer',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
+  },
+  {
     name: 'pending-messages-to-runtime-selector',
     description: 'Queued messages whose task exited get a new task, or the Lambda fallback.',
     pattern: { source: [EventSources.agent], 'detail-type': ['PendingMessagesWaiting.v1'] },
@@ -154,4 +166,17 @@ export const ROUTES: readonly Route[] = [
   repliesTo('telegram', 'telegram-consumer', 'Replies and status for Telegram chats.'),
   repliesTo('discord', 'discord-consumer', 'Replies for Discord interactions.'),
   repliesTo('slack', 'slack-consumer', 'Replies and status for Slack threads.'),
+  {
+    // The web chat's own commands (`/schedule`…) are answered by the web producer, which may publish
+    // only as openclaw.web; the answer is a ReplyCompleted for the web chat only.
+    name: 'web-command-replies-to-web-consumer',
+    description: 'Answers of the web chat’s commands (/schedule, /schedules, /unschedule).',
+    pattern: {
+      source: [EventSources.web],
+      'detail-type': ['ReplyCompleted.v1'],
+      detail: { replyTo: { channel: ['web'] } },
+    },
+    target: 'web-consumer',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 300 },
+  },
 ];

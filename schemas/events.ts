@@ -92,6 +92,8 @@ export const ScheduleFiredSchema = z.object({
   conversationId: ConversationIdSchema,
   replyTo: ReplyToSchema,
   runtime: RuntimePreferenceSchema.optional(),
+  /** 0 (absent) for the schedule's own fire; n for the n-th retry of a run whose turn failed. */
+  attempt: z.number().int().min(0).max(10).optional(),
 });
 
 /**

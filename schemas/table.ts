@@ -317,9 +317,30 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ userId, jobId }) => ({ pk: `USER#${userId}`, sk: `SCHEDULE#${jobId}` }),
   });
 
+  /**
+   * One run of a scheduled job, by the message id it published: what the run-outcome handler needs to
+   * retry it (or report it) when its turn fails, even after a one-time job was deleted.
+   */
+  const ScheduleRunEntity = new Entity({
+    name: 'ScheduleRun',
+    table,
+    timestamps: false,
+    schema: item({
+      messageId: string().key(),
+      userId: string(),
+      jobId: string(),
+      /** JSON of the ScheduleFired detail of this run (with its attempt). */
+      fire: string(),
+      oneTime: boolean(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ messageId }) => ({ pk: `SCHEDRUN#${messageId}`, sk: 'SCHEDRUN' }),
+  });
+
   return {
     DrainLeaseEntity,
     ScheduleJobEntity,
+    ScheduleRunEntity,
     ChannelIdentityEntity,
     LinkCodeEntity,
     LinkAttemptsEntity,

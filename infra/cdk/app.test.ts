@@ -682,7 +682,8 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
           Resource: table,
         },
       ]);
-      expect(JSON.stringify(statements)).not.toMatch(/scheduler:|iam:PassRole/);
+      // It creates the one-time schedules that retry a failed run (see the job managers' test).
+      expect(JSON.stringify(statements)).toMatch(/scheduler:|iam:PassRole/);
     });
 
     it('serves every /v1/schedules route behind the Cognito JWT authorizer, from the schedules function', () => {
@@ -778,13 +779,12 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         },
       ]);
       expect(withAction(statements, 'events:PutEvents')).toEqual([]);
-      // No other role may touch schedules or pass the scheduler role.
+      // No role but the job managers' may touch schedules or pass the scheduler role.
+      const managerRoles = stacks.main.jobManagers.map((manager) =>
+        JSON.stringify([{ Ref: roleOf(manager) }]),
+      );
       const elsewhere = ofType(templates.main, 'AWS::IAM::Policy')
-        .filter(
-          (p) =>
-            JSON.stringify(p.Properties?.Roles) !==
-            JSON.stringify([{ Ref: roleOf(stacks.main.schedulesApi) }]),
-        )
+        .filter((p) => !managerRoles.includes(JSON.stringify(p.Properties?.Roles)))
         .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
         .filter(
           (s) =>
@@ -792,6 +792,21 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
             JSON.stringify(s.Resource).includes(logicalIdOf(stacks.main.schedulerRole)),
         );
       expect(elsewhere).toEqual([]);
+    });
+
+    it('lets the chat producers (/schedule) and the schedule producer (retries) manage oc-* schedules, with the same settings', () => {
+      const names = stacks.main.jobManagers.map((manager) => manager.node.id);
+      expect(names).toEqual(expect.arrayContaining(['ApiSchedules', 'ScheduleProducer', 'WebProducer']));
+      expect(stacks.main.jobManagers.length).toBe(3 + stacks.main.chatChannels.length);
+      for (const manager of stacks.main.jobManagers) {
+        expect(environmentOf(manager)).toMatchObject({
+          SCHEDULE_GROUP_NAME: groupName(),
+          SCHEDULER_ROLE_ARN: arnOf(stacks.main.schedulerRole),
+        });
+        const statements = statementsOf(roleOf(manager));
+        expect(withAction(statements, 'iam:PassRole')).toHaveLength(1);
+        expect(JSON.stringify(statements)).toContain(`:schedule/${groupName()}/oc-*`);
+      }
     });
 
     it('lets the scheduler role put only ScheduleFired’s source on the bus and send only to its DLQ', () => {
@@ -843,7 +858,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       });
     });
 
-    it('acknowledges the oc-* schedule wildcard on the schedules API only', () => {
+    it('acknowledges the oc-* schedule wildcard on the job managers only', () => {
       const acknowledged = stacks.app.node
         .findAll()
         .filter((c) =>
@@ -853,7 +868,9 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
               Object.keys(m.data as object).some((id) => id.includes(':scheduler:')),
           ),
         );
-      expect(acknowledged.map((c) => c.node.path)).toEqual([stacks.main.schedulesApi.node.path]);
+      expect(acknowledged.map((c) => c.node.path).sort()).toEqual(
+        stacks.main.jobManagers.map((manager) => manager.node.path).sort(),
+      );
     });
   });
 

@@ -166,6 +166,11 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
         POWERTOOLS_SERVICE_NAME: `${name}-producer`,
         EVENT_BUS_NAME: { Ref: logicalIdOf(stacks.main.eventRouting.bus) },
         ...EXPECTED[name].producer.environment,
+        // For `/schedule` (producers/schedule/job-store-from-env.ts).
+        SCHEDULE_GROUP_NAME: expect.anything(),
+        EVENT_BUS_ARN: expect.anything(),
+        SCHEDULER_ROLE_ARN: expect.anything(),
+        SCHEDULE_DLQ_ARN: expect.anything(),
       });
       expect(environmentOf(consumer)).toEqual({ ...common, POWERTOOLS_SERVICE_NAME: `${name}-consumer` });
     });
@@ -222,6 +227,16 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
           Effect: 'Allow',
           Resource: { 'Fn::ImportValue': expect.stringContaining('openclaw-prod-data:') },
         },
+        // The producer's `/schedules` lists the user's jobs.
+        ...(kind === 'producer'
+          ? [
+              {
+                Action: 'dynamodb:Query',
+                Effect: 'Allow',
+                Resource: { 'Fn::ImportValue': expect.stringContaining('openclaw-prod-data:') },
+              },
+            ]
+          : []),
       ]);
     });
 

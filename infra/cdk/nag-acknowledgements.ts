@@ -172,13 +172,15 @@ export function acknowledgeNagFindings(stacks: {
         'ecs:ListTasks has no resource-level permissions; an ecs:cluster condition keeps it to the agent’s cluster.',
     },
   ]);
-  acknowledge(main.schedulesApi, [
-    {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/${main.scheduleGroup.scheduleGroupName}/oc-*]`,
-      reason:
-        'Creates, updates, reads and deletes only the schedules it names oc-<user hash>-<job hash>, in this deployment’s own schedule group: one per job, not known in advance.',
-    },
-  ]);
+  for (const manager of main.jobManagers) {
+    acknowledge(manager, [
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/${main.scheduleGroup.scheduleGroupName}/oc-*]`,
+        reason:
+          'Creates, updates, reads and deletes only the schedules it names oc-<user hash>-<job hash>[-r<n>], in this deployment’s own schedule group: one per job (and per retry), not known in advance.',
+      },
+    ]);
+  }
   acknowledge(main.scheduleDeadLetterQueue, [
     {
       id: 'AwsSolutions-SQS3',

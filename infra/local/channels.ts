@@ -8,6 +8,7 @@ import { createSlackConsumer } from '../../consumers/slack/handler.ts';
 import { createSlackApi } from '../../consumers/slack/slack-api.ts';
 import { createTelegramConsumer } from '../../consumers/telegram/handler.ts';
 import { createDiscordProducer } from '../../producers/discord/handler.ts';
+import type { JobStore } from '../../producers/schedule/jobs.ts';
 import type { Identity } from '../../producers/shared/identity.ts';
 import { createSlackProducer } from '../../producers/slack/handler.ts';
 import { createNoticeSender } from '../../producers/slack/notice-sender.ts';
@@ -30,6 +31,8 @@ export interface LocalChannelsOptions {
   webAppUrl: string;
   /** Chat accounts that get an agent without linking (`<channel>:<id>`). */
   allowedUsers: readonly string[];
+  /** The scheduled-jobs store behind the chat commands `/schedule`, `/schedules`, `/unschedule`. */
+  jobs?: JobStore;
 }
 
 /**
@@ -56,6 +59,7 @@ export function createLocalChannels(options: LocalChannelsOptions) {
     defaultLlm: options.defaultLlm,
     defaultRuntime: options.defaultRuntime,
     webAppUrl: options.webAppUrl,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   });
   let telegram: { token: string; consume: TargetHandler } | undefined;
   const telegramConsumer: TargetHandler = async (envelope) => {
@@ -77,6 +81,7 @@ export function createLocalChannels(options: LocalChannelsOptions) {
     allowedUsers: options.allowedUsers,
     logger: logger('discord-producer'),
     webAppUrl: options.webAppUrl,
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   });
   const discordConsumer = createDiscordConsumer({
     storage,
@@ -103,6 +108,7 @@ export function createLocalChannels(options: LocalChannelsOptions) {
     logger: slackLogger,
     ...(env.SLACK_COMMAND ? { commandName: env.SLACK_COMMAND } : {}),
     ...(env.SLACK_BOT_USER_ID ? { botUserId: env.SLACK_BOT_USER_ID } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   });
   const slackConsumerLogger = logger('slack-consumer');
   const slackConsumer = createSlackConsumer({

@@ -28,6 +28,7 @@ import { createWebConsumer } from '../../consumers/web/handler.ts';
 import { createScheduleFiredHandler } from '../../producers/schedule/fired.ts';
 import { createJobStore, listAllJobs } from '../../producers/schedule/jobs.ts';
 import { createLocalScheduler } from '../../producers/schedule/local-scheduler.ts';
+import { createRunOutcomeHandler } from '../../producers/schedule/run-outcome.ts';
 import { createIdentity } from '../../producers/shared/identity.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
 import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
@@ -295,7 +296,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     started.push(() => clearInterval(watchdogTimer));
     targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
 
-    const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
     const gateway = createWebSocketGateway({
       handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
       routeKeys: CLIENT_ACTIONS,
@@ -324,7 +324,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       logger: logger('schedule-producer'),
       now: schedulerNow,
     });
-    targets['schedule-producer'] = (envelope) => handleFired(envelope);
+    const handleOutcome = createRunOutcomeHandler({
+      storage,
+      publisher,
+      logger: logger('schedule-producer'),
+      retry: scheduler,
+      now: schedulerNow,
+    });
+    // One target on AWS too (producers/schedule/lambda.ts): fires, and the failed runs to retry.
+    targets['schedule-producer'] = async (envelope) =>
+      void (envelope['detail-type'] === 'ReplyCompleted.v1'
+        ? await handleOutcome(envelope)
+        : await handleFired(envelope));
+    // The web chat's `/schedule` commands use the same store (the gateway below calls it lazily).
+    const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer'), jobs });
 
     // The HTTP API: the management REST routes (signed in) and, when configured, the chat webhooks.
     const identity = createIdentity({ storage, allowedUsers: options.allowedUsers ?? [] });
@@ -338,6 +351,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       defaultRuntime: options.defaultRuntime ?? 'lambda',
       webAppUrl: url,
       allowedUsers: options.allowedUsers ?? [],
+      jobs,
     });
     Object.assign(targets, channels.targets);
     const asHttpHandler = (handler: (event: never) => Promise<unknown>) =>

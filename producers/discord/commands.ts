@@ -16,13 +16,25 @@ export const Commands = {
   status: 'status',
   /** `/help`: what the bot does and how to link. */
   help: 'help',
+  /** `/schedule when:<when> prompt:<text> [tz:<zone>]`: a scheduled job answering in this channel. */
+  schedule: 'schedule',
+  /** `/schedules`: the user's scheduled jobs. */
+  schedules: 'schedules',
+  /** `/unschedule id:<id>`: deletes a scheduled job. */
+  unschedule: 'unschedule',
 } as const;
 
 /** Option names of the commands above. */
 export const CommandOptions = {
   prompt: 'prompt',
   code: 'code',
+  when: 'when',
+  tz: 'tz',
+  id: 'id',
 } as const;
 
 /** Longest prompt `/ask` accepts (Discord allows string options up to 6000 characters). */
 export const MAX_PROMPT_OPTION_CHARS = 6000;
+
+/** Longest prompt `/schedule` accepts: a job's prompt limit (MAX_PROMPT_CHARS of the job store). */
+export const MAX_JOB_PROMPT_OPTION_CHARS = 4000;

@@ -4,9 +4,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { Publisher } from '../../bus/index.ts';
 import { MAX_MESSAGE_TEXT_CHARS } from '../../schemas/common.ts';
 import type { Storage } from '../../schemas/table.ts';
+import type { JobStore } from '../schedule/index.ts';
 import { type ChannelMessage, createChannelIngress, type IngressResult } from '../shared/channel-ingress.ts';
 import { header, jsonResponse, MAX_WEBHOOK_BODY_BYTES, rawBody, textResponse } from '../shared/http.ts';
 import { createIdentity } from '../shared/identity.ts';
+import { createScheduleCommands, type ScheduleCommandName } from '../shared/schedule-commands.ts';
 import { CommandOptions, Commands } from './commands.ts';
 import {
   channelIdOf,
@@ -37,6 +39,22 @@ export interface DiscordProducerDeps {
   maxTimestampSkewSeconds?: number;
   /** Pause between looks at a delivery of the same interaction that is still being published. @default 300 */
   inFlightPollMs?: number;
+  /** The scheduled-jobs store behind `/schedule`, `/schedules`, `/unschedule` (the one `/v1/schedules` uses). */
+  jobs?: JobStore;
+}
+
+/**
+ * The reply address of a job made with `/schedule`. The interaction token is a credential that lapses
+ * after 15 minutes, so it is not stored with a job that may run for months: an already-lapsed stand-in
+ * (`interactionAt` 1) makes the Discord consumer post to the channel with the bot token.
+ */
+function jobReplyAddress(interaction: Interaction, channelId: string): DiscordReplyAddress {
+  return {
+    applicationId: interaction.application_id,
+    interactionToken: 'lapsed',
+    channelId,
+    interactionAt: 1,
+  };
 }
 
 /** The token and ids the consumer needs to answer: see consumers/discord (it validates this shape). */
@@ -73,6 +91,7 @@ export function createDiscordProducer(deps: DiscordProducerDeps) {
   const inFlightPollMs = deps.inFlightPollMs ?? 300;
   const identity = createIdentity({ storage, allowedUsers: deps.allowedUsers ?? [], now });
   const ingress = createChannelIngress({ storage, publisher, identity, now });
+  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs, now }) : undefined;
   let cachedKey: { hex: string; key: KeyObject } | undefined;
 
   async function verificationKey(): Promise<KeyObject> {
@@ -165,6 +184,33 @@ export function createDiscordProducer(deps: DiscordProducerDeps) {
     return ephemeral(result.reason === 'too-many-attempts' ? Texts.tooManyAttempts : Texts.invalidCode);
   }
 
+  /** `/schedule`, `/schedules`, `/unschedule`: a few table reads and one Scheduler call, well within 3 s. */
+  async function schedule(
+    interaction: Interaction,
+    senderId: string,
+    name: ScheduleCommandName,
+  ): Promise<APIGatewayProxyStructuredResultV2> {
+    const userId = await identity.resolve('discord', senderId);
+    if (!userId) return ephemeral(Texts.stranger(deps.webAppUrl));
+    if (!scheduleCommands) return ephemeral(Texts.schedulesUnavailable);
+    const channelId = channelIdOf(interaction);
+    if (!channelId) return ephemeral(Texts.noChannel);
+    const option = (option: string) => stringOption(interaction, option)?.trim() ?? '';
+    const tz = option(CommandOptions.tz);
+    const argument =
+      name === 'schedule'
+        ? `${option(CommandOptions.when)}${tz ? ` tz=${tz}` : ''} ${option(CommandOptions.prompt)}`.trim()
+        : option(CommandOptions.id);
+    const conversationId = await ingress.currentConversation('discord', chatKeyOf(interaction, senderId));
+    const text = await scheduleCommands.run(name, argument, {
+      userId,
+      conversationId,
+      replyTo: { channel: 'discord', address: jobReplyAddress(interaction, channelId) },
+    });
+    logger.info('schedule command answered', { interactionId: interaction.id, userId, command: name });
+    return ephemeral(text);
+  }
+
   async function command(interaction: Interaction): Promise<APIGatewayProxyStructuredResultV2> {
     const sender = senderOf(interaction);
     const name = interaction.data?.name;
@@ -187,6 +233,10 @@ export function createDiscordProducer(deps: DiscordProducerDeps) {
           );
         case Commands.askAboutMessage:
           return await ask(interaction, sender, targetMessageText(interaction), Texts.emptyTargetMessage);
+        case Commands.schedule:
+        case Commands.schedules:
+        case Commands.unschedule:
+          return await schedule(interaction, sender.id, name);
         case Commands.status:
         case Commands.newConversation: {
           const userId = await identity.resolve('discord', sender.id);

@@ -44,7 +44,17 @@ describe('registering the Discord commands (fake Discord API)', () => {
       ['new', 1],
       ['status', 1],
       ['help', 1],
+      ['schedule', 1],
+      ['schedules', 1],
+      ['unschedule', 1],
     ]);
+    expect(commands.find((command) => command.name === 'schedule')).toMatchObject({
+      options: [
+        { name: 'when', type: 3, required: true },
+        { name: 'prompt', type: 3, required: true, max_length: 4000 },
+        { name: 'tz', type: 3 },
+      ],
+    });
     expect(commands[0]).toMatchObject({
       options: [{ name: 'prompt', type: 3, required: true, max_length: 6000 }],
       contexts: [0, 1],
@@ -58,7 +68,7 @@ describe('registering the Discord commands (fake Discord API)', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(discord.commands.get('global')).toHaveLength(6);
+    expect(discord.commands.get('global')).toHaveLength(9);
   });
 
   it('says what to set when the application id or token is missing, or the guild id is not one', async () => {

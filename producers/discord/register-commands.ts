@@ -10,7 +10,12 @@ import {
   SlashCommandBuilder,
 } from 'discord.js';
 import { createSecretReader } from '../../schemas/secrets.ts';
-import { CommandOptions, Commands, MAX_PROMPT_OPTION_CHARS } from './commands.ts';
+import {
+  CommandOptions,
+  Commands,
+  MAX_JOB_PROMPT_OPTION_CHARS,
+  MAX_PROMPT_OPTION_CHARS,
+} from './commands.ts';
 
 /**
  * Registers the bot's application commands with Discord (`PUT /applications/{app}/commands`, which
@@ -63,6 +68,41 @@ export function buildCommands(): RESTPutAPIApplicationCommandsJSONBody {
     slash(Commands.newConversation, 'Start a new conversation with your agent in this chat').toJSON(),
     slash(Commands.status, 'Show whether your Discord account is linked').toJSON(),
     slash(Commands.help, 'What this bot does and how to link your account').toJSON(),
+    slash(Commands.schedule, 'Schedule a job for your agent; its replies come to this channel')
+      .addStringOption((option) =>
+        option
+          .setName(CommandOptions.when)
+          .setDescription(
+            'in 30m, in 2h, every 15m, every day 08:00, every weekday 08:00, cron(...), rate(...), at(...)',
+          )
+          .setRequired(true)
+          .setMaxLength(256),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(CommandOptions.prompt)
+          .setDescription('What the agent should do each time')
+          .setRequired(true)
+          .setMaxLength(MAX_JOB_PROMPT_OPTION_CHARS),
+      )
+      .addStringOption((option) =>
+        option
+          .setName(CommandOptions.tz)
+          .setDescription('Time zone, e.g. Europe/Berlin (default UTC)')
+          .setMaxLength(64),
+      )
+      .toJSON(),
+    slash(Commands.schedules, 'List your scheduled jobs').toJSON(),
+    slash(Commands.unschedule, 'Delete one of your scheduled jobs')
+      .addStringOption((option) =>
+        option
+          .setName(CommandOptions.id)
+          .setDescription('The job id shown by /schedules')
+          .setRequired(true)
+          .setMinLength(4)
+          .setMaxLength(64),
+      )
+      .toJSON(),
   ];
 }
 

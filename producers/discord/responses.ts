@@ -45,7 +45,10 @@ export const Texts = {
     `• Right-click a message → Apps → **${Commands.askAboutMessage}** sends that message's text.\n` +
     `• \`/${Commands.newConversation}\` starts a fresh conversation in this chat.\n` +
     `• \`/${Commands.status}\` shows whether your account is linked.\n` +
-    `• \`/${Commands.link} code:<CODE>\` links your Discord account with a code from your OpenClaw web chat.`,
+    `• \`/${Commands.link} code:<CODE>\` links your Discord account with a code from your OpenClaw web chat.\n` +
+    `• \`/${Commands.schedule} when:<when> prompt:<text> [tz:<zone>]\` schedules a job whose replies come to this channel; ` +
+    'when: `in 30m`, `in 2h`, `every 15m`, `every day 08:00`, `every weekday 08:00`, `cron(...)`, `rate(...)`, `at(...)`.\n' +
+    `• \`/${Commands.schedules}\` lists your jobs; \`/${Commands.unschedule} id:<id>\` deletes one.`,
   emptyPrompt: 'There is no text to send to the agent.',
   emptyTargetMessage: 'That message has no text I could send (only attachments or embeds?).',
   tooLong: (length: number, max: number) => `That is ${length} characters; the agent takes at most ${max}.`,
@@ -53,5 +56,6 @@ export const Texts = {
   unknownCommand: `I do not know that command. Try \`/${Commands.help}\`.`,
   alreadyReceived: 'This request was already received; the answer will appear in its reply.',
   stillSending: 'This request is still being sent. If no answer shows up within a minute, ask again.',
+  schedulesUnavailable: 'Scheduled jobs are not set up on this deployment.',
   notSent: 'Sorry, your message could not be passed to the agent. Please try again in a moment.',
 } as const;

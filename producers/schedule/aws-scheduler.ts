@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { EventSources, type ScheduleFired } from '../../schemas/index.ts';
 import { isOneTimeJob, type JobRef, type JobScheduler, type ScheduleJob } from './jobs.ts';
+import type { RetryFirer } from './run-outcome.ts';
 
 /** EventBridge Scheduler's context attribute for the time the fire was due, substituted into `Input`. */
 export const SCHEDULED_TIME_PLACEHOLDER = '<aws.scheduler.scheduled-time>';
@@ -141,6 +142,74 @@ export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): Job
         await client.send(new DeleteScheduleCommand({ Name: scheduleName(job), GroupName: groupName }));
       } catch (error) {
         if (error instanceof Error && error.name === 'ResourceNotFoundException') return;
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * The RetryFirer on AWS: one one-time schedule per retry (`<job schedule name>-r<attempt>`, `at()` in
+ * UTC, deleted after it ran) whose target puts the retry's `ScheduleFired.v1` on the bus, with the same
+ * retry policy and dead-letter queue as the job's own schedule. Options as `createAwsJobScheduler`.
+ */
+export function createAwsRetryFirer(options: AwsJobSchedulerOptions = {}): RetryFirer {
+  const client = options.client ?? new SchedulerClient({});
+  const groupName = required(
+    options.groupName ?? process.env.SCHEDULE_GROUP_NAME,
+    'groupName',
+    'SCHEDULE_GROUP_NAME',
+  );
+  const eventBusArn = required(
+    options.eventBusArn ?? process.env.EVENT_BUS_ARN,
+    'eventBusArn',
+    'EVENT_BUS_ARN',
+  );
+  const roleArn = required(
+    options.roleArn ?? process.env.SCHEDULER_ROLE_ARN,
+    'roleArn',
+    'SCHEDULER_ROLE_ARN',
+  );
+  const deadLetterArn = required(
+    options.deadLetterArn ?? process.env.SCHEDULE_DLQ_ARN,
+    'deadLetterArn',
+    'SCHEDULE_DLQ_ARN',
+  );
+  return {
+    async fireLater(fire: ScheduleFired, atMs: number): Promise<void> {
+      // Whole seconds, rounded up: at() has no fractions and must not land in the past.
+      const at = new Date(Math.ceil(atMs / 1000) * 1000).toISOString().slice(0, 19);
+      const name = `${scheduleName({ userId: fire.userId, jobId: fire.scheduleId })}-r${fire.attempt ?? 0}`;
+      try {
+        await client.send(
+          new CreateScheduleCommand({
+            Name: name,
+            GroupName: groupName,
+            Description: `openclaw retry ${fire.attempt ?? 0} of job ${fire.scheduleId}`.slice(0, 512),
+            ScheduleExpression: `at(${at})`,
+            ScheduleExpressionTimezone: 'UTC',
+            State: 'ENABLED',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            ActionAfterCompletion: 'DELETE',
+            Target: {
+              Arn: eventBusArn,
+              RoleArn: roleArn,
+              EventBridgeParameters: {
+                DetailType: SCHEDULE_FIRED_DETAIL_TYPE,
+                Source: EventSources.scheduler,
+              },
+              Input: JSON.stringify(fire),
+              RetryPolicy: {
+                MaximumRetryAttempts: options.maximumRetryAttempts ?? 3,
+                MaximumEventAgeInSeconds: options.maximumEventAgeSeconds ?? 3600,
+              },
+              DeadLetterConfig: { Arn: deadLetterArn },
+            },
+          }),
+        );
+      } catch (error) {
+        // A redelivered failure asks for the same retry: the schedule is already there.
+        if (error instanceof Error && error.name === 'ConflictException') return;
         throw error;
       }
     },

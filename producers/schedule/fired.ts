@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import type { Publisher } from '../../bus/index.ts';
-import { EventSources, type MessageReceived, ScheduleFiredSchema } from '../../schemas/index.ts';
-import { isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
+import {
+  EventSources,
+  type MessageReceived,
+  type ScheduleFired,
+  ScheduleFiredSchema,
+} from '../../schemas/index.ts';
+import { epochSeconds, isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
 import { claimMessage, markPublished, releaseClaim } from '../shared/dedupe.ts';
-import { fromItem, isOneTimeJob } from './jobs.ts';
+import { fromItem, isOneTimeJob, type ScheduleJob } from './jobs.ts';
 
 /** The logging the handler needs; Powertools' Logger fits. */
 export interface FiredLogger {
@@ -30,9 +36,14 @@ export type FiredResult =
   | { kind: 'dropped'; reason: 'invalid' | 'job-missing' | 'job-paused' | 'job-ended' };
 
 /** The message id of one fire: the same for every delivery of it, so downstream dedupe agrees with ours. */
-export function fireMessageId(scheduleId: string, firedAt: string): string {
-  return `sched-${createHash('sha256').update(`${scheduleId}\n${firedAt}`).digest('hex').slice(0, 32)}`;
+export function fireMessageId(scheduleId: string, firedAt: string, attempt = 0): string {
+  // Attempt 0 keeps the original form; each retry of a run is a message of its own.
+  const seed = attempt > 0 ? `${scheduleId}\n${firedAt}\n${attempt}` : `${scheduleId}\n${firedAt}`;
+  return `sched-${createHash('sha256').update(seed).digest('hex').slice(0, 32)}`;
 }
+
+/** How long a run is remembered for its retries and report: longer than every retry takes. */
+const RUN_TTL_SECONDS = 2 * 24 * 60 * 60;
 
 /**
  * The bus target for `ScheduleFired.v1` (source `openclaw.scheduler`): turns a fire of a user's job into
@@ -44,6 +55,35 @@ export function fireMessageId(scheduleId: string, firedAt: string): string {
 export function createScheduleFiredHandler(deps: ScheduleFiredHandlerDeps) {
   const { storage, publisher, logger } = deps;
   const now = deps.now ?? Date.now;
+
+  /** The job as its previous run recorded it, when that run was of a one-time job (now deleted). */
+  async function retriedOneTimeRun(
+    fired: ScheduleFired,
+    firedAtMs: number,
+    attempt: number,
+  ): Promise<ScheduleJob | undefined> {
+    const previous = fireMessageId(fired.scheduleId, new Date(firedAtMs).toISOString(), attempt - 1);
+    const { Item: run } = await storage.ScheduleRunEntity.build(GetItemCommand)
+      .key({ messageId: previous })
+      .options({ consistent: true })
+      .send();
+    if (!run?.oneTime || run.userId !== fired.userId || run.jobId !== fired.scheduleId) return undefined;
+    const at = new Date(firedAtMs).toISOString();
+    return {
+      userId: fired.userId,
+      jobId: fired.scheduleId,
+      prompt: fired.prompt,
+      expression: `at(${at.slice(0, 19)})`,
+      timeZone: 'UTC',
+      replyTo: fired.replyTo,
+      conversationId: fired.conversationId,
+      ...(fired.runtime ? { runtime: fired.runtime } : {}),
+      enabled: true,
+      createdAt: at,
+      updatedAt: at,
+      version: 0,
+    };
+  }
 
   return async function handleScheduleFired(event: { detail: unknown }): Promise<FiredResult> {
     const parsed = ScheduleFiredSchema.safeParse(event.detail);
@@ -60,12 +100,16 @@ export function createScheduleFiredHandler(deps: ScheduleFiredHandlerDeps) {
       .key(key)
       .options({ consistent: true })
       .send();
-    const log = { userId: fired.userId, jobId: fired.scheduleId, firedAt: fired.firedAt };
-    if (!Item) {
+    const attempt = fired.attempt ?? 0;
+    const log = { userId: fired.userId, jobId: fired.scheduleId, firedAt: fired.firedAt, attempt };
+    const firedAtMs = Date.parse(fired.firedAt);
+    // A one-time job is deleted after its first fire; its retries run from the run they retry.
+    const retried = !Item && attempt > 0 ? await retriedOneTimeRun(fired, firedAtMs, attempt) : undefined;
+    if (!Item && !retried) {
       logger.info('Dropped the fire of a deleted scheduled job', log);
       return { kind: 'dropped', reason: 'job-missing' };
     }
-    const job = fromItem(Item);
+    const job = Item ? fromItem(Item) : retried!;
     if (!job.enabled) {
       logger.info('Dropped the fire of a paused scheduled job', log);
       return { kind: 'dropped', reason: 'job-paused' };
@@ -75,9 +119,8 @@ export function createScheduleFiredHandler(deps: ScheduleFiredHandlerDeps) {
       return { kind: 'dropped', reason: 'job-ended' };
     }
 
-    const firedAtMs = Date.parse(fired.firedAt);
-    const dedupeKey = `schedule#${fired.scheduleId}#${firedAtMs}`;
-    const messageId = fireMessageId(fired.scheduleId, new Date(firedAtMs).toISOString());
+    const dedupeKey = `schedule#${fired.scheduleId}#${firedAtMs}${attempt > 0 ? `#${attempt}` : ''}`;
+    const messageId = fireMessageId(fired.scheduleId, new Date(firedAtMs).toISOString(), attempt);
     const claim = await claimMessage(storage, dedupeKey, messageId, now());
     if (!claim.claimed) {
       if (claim.state === 'published') return { kind: 'duplicate', messageId: claim.existingMessageId };
@@ -94,7 +137,28 @@ export function createScheduleFiredHandler(deps: ScheduleFiredHandlerDeps) {
       sender: { channelUserId: `schedule:${job.jobId}`, displayName: 'Scheduled job' },
       ...(job.runtime ? { runtime: job.runtime } : {}),
     };
+    const run: ScheduleFired = {
+      userId: job.userId,
+      scheduleId: job.jobId,
+      firedAt: new Date(firedAtMs).toISOString(),
+      prompt: job.prompt,
+      conversationId: job.conversationId,
+      replyTo: job.replyTo,
+      ...(job.runtime ? { runtime: job.runtime } : {}),
+      attempt,
+    };
     try {
+      // Recorded before the message exists, so a failed turn always finds what to retry.
+      await storage.ScheduleRunEntity.build(PutItemCommand)
+        .item({
+          messageId,
+          userId: job.userId,
+          jobId: job.jobId,
+          fire: JSON.stringify(run),
+          oneTime: isOneTimeJob(job),
+          expiresAt: epochSeconds(now()) + RUN_TTL_SECONDS,
+        })
+        .send();
       await publisher.publish({ source: EventSources.schedule, detailType: 'MessageReceived.v1', detail });
     } catch (error) {
       await releaseClaim(storage, dedupeKey).catch(() => undefined);
@@ -103,7 +167,7 @@ export function createScheduleFiredHandler(deps: ScheduleFiredHandlerDeps) {
     await markPublished(storage, dedupeKey).catch(() => undefined);
     logger.info('Published a scheduled job’s message', { ...log, messageId });
 
-    if (isOneTimeJob(job)) {
+    if (Item && isOneTimeJob(job)) {
       try {
         // Conditional on the version we read: an edit meanwhile (to a new at() time) keeps the job.
         await storage.ScheduleJobEntity.build(DeleteItemCommand)

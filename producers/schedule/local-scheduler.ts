@@ -3,6 +3,7 @@ import { EventSources, type ScheduleFired } from '../../schemas/index.ts';
 import { parseScheduleExpression } from './expression.ts';
 import { fireMessageId } from './fired.ts';
 import { isOneTimeJob, type JobRef, type JobScheduler, nextJobFire, type ScheduleJob } from './jobs.ts';
+import type { RetryFirer } from './run-outcome.ts';
 
 /** The logging the loop needs; Powertools' Logger fits. */
 export interface LocalSchedulerLogger {
@@ -25,8 +26,8 @@ export interface LocalSchedulerOptions {
   maxEventAgeMs?: number;
 }
 
-/** The local JobScheduler plus its loop. */
-export interface LocalScheduler extends JobScheduler {
+/** The local JobScheduler plus its loop; also the RetryFirer of failed runs. */
+export interface LocalScheduler extends JobScheduler, RetryFirer {
   /** Takes jobs read at start-up (`listAllJobs`); fires missed while the process was down are skipped. */
   load(jobs: readonly ScheduleJob[]): Promise<void>;
   /** Fires every enabled job that is due at `now()`; returns how many fires were published. */
@@ -59,6 +60,8 @@ export function createLocalScheduler(options: LocalSchedulerOptions): LocalSched
   const now = options.now ?? Date.now;
   const maxEventAgeMs = options.maxEventAgeMs ?? 3_600_000;
   const entries = new Map<string, Entry>();
+  // Retries of failed runs: one-time fires, like the one-time schedules they are on AWS.
+  const retries: { fire: ScheduleFired; atMs: number }[] = [];
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<number> | undefined;
 
@@ -87,7 +90,7 @@ export function createLocalScheduler(options: LocalSchedulerOptions): LocalSched
     });
     await publisher
       .publish({
-        source: EventSources.scheduler,
+        source: EventSources.schedule,
         detailType: 'ReplyCompleted.v1',
         detail: {
           userId: job.userId,
@@ -118,6 +121,22 @@ export function createLocalScheduler(options: LocalSchedulerOptions): LocalSched
   async function runTick(): Promise<number> {
     const at = now();
     let published = 0;
+    for (const retry of retries.filter((r) => r.atMs <= at)) {
+      try {
+        await publisher.publish({
+          source: EventSources.scheduler,
+          detailType: 'ScheduleFired.v1',
+          detail: retry.fire,
+        });
+        retries.splice(retries.indexOf(retry), 1);
+        published += 1;
+      } catch (error) {
+        logger.warn('Could not publish a retry of a scheduled run; retrying on the next tick', {
+          jobId: retry.fire.scheduleId,
+          error: String(error),
+        });
+      }
+    }
     for (const entry of [...entries.values()]) {
       const firedAt = entry.next;
       if (firedAt === undefined || firedAt > at) continue;
@@ -157,6 +176,10 @@ export function createLocalScheduler(options: LocalSchedulerOptions): LocalSched
     resume: upsert,
     async remove(job: JobRef): Promise<void> {
       entries.delete(keyOf(job));
+    },
+
+    async fireLater(fire: ScheduleFired, atMs: number): Promise<void> {
+      retries.push({ fire, atMs });
     },
 
     async load(jobs: readonly ScheduleJob[]): Promise<void> {

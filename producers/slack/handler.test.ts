@@ -13,6 +13,8 @@ import {
   startFakeSlackApi,
 } from '../../test/fixtures/fake-slack-api.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createJobStore } from '../schedule/jobs.ts';
+import { recordingScheduler } from '../schedule/test-fixtures.ts';
 import { defaultConversationId } from '../shared/channel-ingress.ts';
 import { MAX_WEBHOOK_BODY_BYTES } from '../shared/http.ts';
 import { createIdentity } from '../shared/identity.ts';
@@ -520,6 +522,63 @@ describe('the Slack webhook (dynalite, local bus, loopback Slack Web API)', () =
 
       // Assess
       expect(response.statusCode).toBe(400);
+    });
+  });
+
+  describe('scheduled jobs from the slash command', () => {
+    it('schedule makes a job that answers in this channel; schedules lists it; unschedule deletes it', async () => {
+      // Prepare
+      const { scheduler, calls } = recordingScheduler();
+      const jobs = createJobStore({ storage: aws.storage, scheduler });
+      const logger = new Logger({ logLevel: 'SILENT' });
+      const withJobs = createSlackProducer({
+        storage: aws.storage,
+        publisher: createPublisher({
+          client: new EventBridgeClient(localClientConfig(busEndpoint.endpoint)),
+          eventBusName: 'test',
+        }),
+        identity,
+        signingSecret: async () => SECRET,
+        notices: createNoticeSender({ botToken: async () => TOKEN, slackApiUrl: slack.apiUrl, logger }),
+        logger,
+        jobs,
+      });
+      const form = (body: string) =>
+        withJobs(
+          slackWebhookEvent({
+            body,
+            contentType: 'application/x-www-form-urlencoded',
+            signingSecret: SECRET,
+          }),
+        );
+
+      // Act
+      const created = await form(
+        slashCommand('schedule every weekday 08:00 tz=Europe/Berlin Inbox &lt;summary&gt;'),
+      );
+      const [job] = await jobs.list('slack:UALICE');
+      const listed = await form(slashCommand('schedules'));
+      const tooOften = await form(slashCommand('schedule every 1m spam'));
+      const stranger = await form(slashCommand('schedule in 2h hi', 'USTRANGER'));
+      const deleted = await form(slashCommand(`unschedule ${job!.jobId.slice(0, 8)}`));
+      await bus.idle();
+
+      // Assess
+      expect(ephemeralText(created)).toContain('Scheduled:');
+      expect(job).toMatchObject({
+        expression: 'cron(0 8 ? * MON-FRI *)',
+        timeZone: 'Europe/Berlin',
+        prompt: 'Inbox <summary>',
+        replyTo: { channel: 'slack', address: { channel: CHANNEL, userId: 'UALICE', teamId: 'T0TEAM' } },
+      });
+      // Shown escaped for mrkdwn again.
+      expect(ephemeralText(listed)).toContain('Inbox &lt;summary&gt;');
+      expect(ephemeralText(tooOften)).toContain('at most every 5 minutes');
+      expect(ephemeralText(stranger)).toContain('link CODE');
+      expect(ephemeralText(deleted)).toContain('Deleted:');
+      expect(await jobs.list('slack:UALICE')).toEqual([]);
+      expect(calls.map((call) => call.action)).toEqual(['upsert', 'remove']);
+      expect(published()).toHaveLength(0);
     });
   });
 });

@@ -2,9 +2,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Publisher } from '../../bus/index.ts';
 import type { Storage } from '../../schemas/table.ts';
+import type { JobStore } from '../schedule/index.ts';
 import { createChannelIngress } from '../shared/channel-ingress.ts';
 import { header, jsonResponse, MAX_WEBHOOK_BODY_BYTES, rawBody, textResponse } from '../shared/http.ts';
 import type { Identity } from '../shared/identity.ts';
+import { createScheduleCommands } from '../shared/schedule-commands.ts';
 import { createEventCallbackHandler } from './events.ts';
 import type { NoticeSender } from './notice-sender.ts';
 import { notices } from './notices.ts';
@@ -26,6 +28,8 @@ export interface SlackProducerDeps {
   botUserId?: string;
   /** @default Date.now */
   now?: () => number;
+  /** The scheduled-jobs store behind `schedule`, `schedules`, `unschedule` (the one `/v1/schedules` uses). */
+  jobs?: JobStore;
 }
 
 /** Base64 makes a body a third longer: anything longer than this cannot decode to an acceptable size. */
@@ -53,7 +57,12 @@ export function createSlackProducer(deps: SlackProducerDeps) {
     commandName,
     ...(deps.botUserId ? { botUserId: deps.botUserId } : {}),
   });
-  const onCommand = createSlashCommandHandler({ ingress, identity: deps.identity, logger });
+  const onCommand = createSlashCommandHandler({
+    ingress,
+    identity: deps.identity,
+    logger,
+    ...(deps.jobs ? { scheduleCommands: createScheduleCommands({ jobs: deps.jobs, now }) } : {}),
+  });
 
   async function handleJson(
     body: string,

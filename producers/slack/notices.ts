@@ -18,6 +18,9 @@ export const notices = {
       `• \`${command} new\`: start a fresh conversation here (threads always have their own).`,
       `• \`${command} status\`: is your account linked?`,
       `• \`${command} link CODE\`: link your Slack account with a code from the web app.`,
+      `• \`${command} schedule <when> [tz=<zone>] <prompt>\`: a scheduled job whose answers appear in this channel; ` +
+        'when: `in 30m`, `in 2h`, `every 15m`, `every day 08:00`, `every weekday 08:00`, `cron(...)`, `rate(...)`, `at(...)`.',
+      `• \`${command} schedules\`: your scheduled jobs; \`${command} unschedule <id>\`: delete one.`,
     ].join('\n'),
 
   emptyMessage: 'I only read text: ask me something in words, e.g. `@OpenClaw what is on my calendar today?`',
@@ -40,6 +43,8 @@ export const notices = {
     `send \`${command} link CODE\` again.`,
   tooManyAttempts: 'Too many wrong codes. Please wait 15 minutes and then try again with a new code.',
   missingCode: (command: string) => `Send the code from the web app with it: \`${command} link 12345678\`.`,
+
+  schedulesUnavailable: 'Scheduled jobs are not set up on this deployment.',
 
   newConversation:
     'Started a new conversation in this channel. Your agent will not see the earlier messages.',

@@ -4,7 +4,8 @@ import { MAX_MESSAGE_TEXT_CHARS } from '../../schemas/index.ts';
 import type { ChannelIngress } from '../shared/channel-ingress.ts';
 import { jsonResponse } from '../shared/http.ts';
 import type { Identity } from '../shared/identity.ts';
-import { notices } from './notices.ts';
+import { isScheduleCommand, type ScheduleCommands } from '../shared/schedule-commands.ts';
+import { escapeMrkdwn, notices } from './notices.ts';
 import type { SlashCommand } from './payloads.ts';
 import { fromSlackMarkup } from './slack-text.ts';
 
@@ -12,17 +13,20 @@ export interface SlashCommandDeps {
   ingress: ChannelIngress;
   identity: Identity;
   logger: Logger;
+  /** `schedule`, `schedules`, `unschedule`; without it they answer that jobs are not set up. */
+  scheduleCommands?: ScheduleCommands;
 }
 
 /** Slack shows an `ephemeral` answer only to the person who typed the command. */
 const ephemeral = (text: string) => jsonResponse(200, { response_type: 'ephemeral', text });
 
 /**
- * `/openclaw …`: `help`, `link CODE`, `new`, `status`, or anything else as a question for the agent. The
+ * `/openclaw …`: `help`, `link CODE`, `new`, `status`, `schedule …`, `schedules`, `unschedule <id>`, or anything else as a question for the agent. The
  * answer to the command itself is the HTTP response (ephemeral); a question is published like a message
  * (deduplicated on the `trigger_id`) and its reply is posted to the channel the command was typed in.
  * Subcommands are recognised only as the whole text (`link` plus one word), so "link these two notes" is a
- * question, not a failed link attempt.
+ * question, not a failed link attempt. The exception is `schedule …` (and `schedules`, `unschedule <id>`):
+ * its first word makes it a scheduled-job command, whose replies go to this channel.
  */
 export function createSlashCommandHandler(deps: SlashCommandDeps) {
   const { ingress, identity, logger } = deps;
@@ -64,6 +68,28 @@ export function createSlashCommandHandler(deps: SlashCommandDeps) {
       const conversationId = await ingress.newConversation('slack', command.channel_id);
       logger.info('slack conversation restarted', { ...log, userId, conversationId });
       return ephemeral(notices.newConversation);
+    }
+
+    if (isScheduleCommand(word) && (word === 'schedule' || rest.length <= 1)) {
+      const userId = await identity.resolve('slack', command.user_id);
+      if (!userId) return ephemeral(notices.linkHowTo(command.command));
+      if (!deps.scheduleCommands) return ephemeral(notices.schedulesUnavailable);
+      const conversationId = await ingress.currentConversation('slack', command.channel_id);
+      const answer = await deps.scheduleCommands.run(
+        word,
+        text.slice(first.length).trim(),
+        {
+          userId,
+          conversationId,
+          replyTo: {
+            channel: 'slack',
+            address: { channel: command.channel_id, userId: command.user_id, teamId: command.team_id },
+          },
+        },
+        `${command.command} `,
+      );
+      logger.info('slack schedule command answered', { ...log, userId, command: word });
+      return ephemeral(escapeMrkdwn(answer));
     }
 
     if (text.length > MAX_MESSAGE_TEXT_CHARS) return ephemeral(notices.tooLong(text.length));

@@ -3,12 +3,23 @@ import type { LlmSettings, RuntimePreference } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
 import type { ChannelIngress } from '../shared/channel-ingress.ts';
 import type { Identity } from '../shared/identity.ts';
+import { isScheduleCommand, type ScheduleCommands } from '../shared/schedule-commands.ts';
 import { describeLlm, readUserAgentSettings, resetUserModel, setUserModel } from './model-setting.ts';
 import { helpText, pairingText, texts } from './texts.ts';
 import type { BotCommand } from './update.ts';
 
 /** The commands this bot answers itself; any other `/word` goes to the agent as text. */
-export const BOT_COMMANDS = ['start', 'help', 'new', 'status', 'model', 'link'] as const;
+export const BOT_COMMANDS = [
+  'start',
+  'help',
+  'new',
+  'status',
+  'model',
+  'link',
+  'schedule',
+  'schedules',
+  'unschedule',
+] as const;
 
 export function isBotCommand(name: string): boolean {
   return (BOT_COMMANDS as readonly string[]).includes(name);
@@ -21,6 +32,9 @@ export interface CommandContext {
   isPrivate: boolean;
   /** The sender's internal user id; undefined for a stranger. */
   userId: string | undefined;
+  /** The chat, and its forum topic: where the replies of a job made here go. */
+  chatId: number;
+  threadId?: number;
 }
 
 export interface CommandDeps {
@@ -33,6 +47,8 @@ export interface CommandDeps {
   defaultRuntime: RuntimePreference;
   webAppUrl?: string;
   now: () => number;
+  /** `/schedule`, `/schedules`, `/unschedule`; without it they answer that jobs are not set up. */
+  scheduleCommands?: ScheduleCommands;
 }
 
 const TASK_STATUS_TEXT: Record<string, string> = {
@@ -101,6 +117,25 @@ export function createCommands(deps: CommandDeps) {
     return `Your current model setting cannot be reused for a new model (${result.field}). Change it in the web settings.`;
   }
 
+  async function schedule(command: BotCommand, context: CommandContext): Promise<string> {
+    const { userId } = context;
+    if (!userId) return pairingText(deps.webAppUrl);
+    if (!deps.scheduleCommands || !isScheduleCommand(command.name)) return texts.schedulesUnavailable;
+    // A job made here answers here: this chat (and topic), in the chat's current conversation.
+    const conversationId = await ingress.currentConversation('telegram', context.chatKey);
+    return deps.scheduleCommands.run(command.name, command.argument, {
+      userId,
+      conversationId,
+      replyTo: {
+        channel: 'telegram',
+        address: {
+          chatId: context.chatId,
+          ...(context.threadId ? { messageThreadId: context.threadId } : {}),
+        },
+      },
+    });
+  }
+
   return {
     /** The answer to `command`; it must be one of `BOT_COMMANDS`. */
     async run(command: BotCommand, context: CommandContext): Promise<string> {
@@ -121,6 +156,10 @@ export function createCommands(deps: CommandDeps) {
         case 'model':
           if (!context.userId) return pairingText(deps.webAppUrl);
           return model(context.userId, command.argument);
+        case 'schedule':
+        case 'schedules':
+        case 'unschedule':
+          return schedule(command, context);
         default:
           return helpText(linked, deps.webAppUrl);
       }

@@ -10,6 +10,8 @@ import { startEventBridgeEndpoint } from '../../infra/local/event-bridge-endpoin
 import type { BusEnvelope, LlmSettings, MessageReceived } from '../../schemas/index.ts';
 import { textUpdate, type WebhookEventOptions, webhookEvent } from '../../test/fixtures/fake-telegram-api.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createJobStore } from '../schedule/jobs.ts';
+import { recordingScheduler } from '../schedule/test-fixtures.ts';
 import { claimMessage } from '../shared/dedupe.ts';
 import { createIdentity } from '../shared/identity.ts';
 import { createTelegramProducer, type TelegramProducerDeps } from './handler.ts';
@@ -539,6 +541,67 @@ describe('the Telegram webhook (dynalite, local bus)', () => {
       // Assess
       expect(bodyOf(response)).toMatchObject({ method: 'sendMessage', chat_id: 42 });
       expect(bodyOf(response).text).toContain('only read text');
+    });
+  });
+
+  describe('scheduled jobs from the chat', () => {
+    it('/schedule makes a job that answers in this chat and topic; /schedules lists it; /unschedule deletes it', async () => {
+      // Prepare
+      const { scheduler, calls } = recordingScheduler();
+      const jobs = createJobStore({ storage: aws.storage, scheduler });
+      const { post } = setup({ jobs });
+      const userId = 'telegram:42';
+      const before = (await jobs.list(userId)).length;
+
+      // Act
+      const created = await post(
+        textUpdate('/schedule every day 08:00 tz=Europe/Berlin Morning brief', {
+          fromId: 42,
+          chatId: -100555,
+          chatType: 'supergroup',
+          threadId: 9,
+        }),
+      );
+      const job = (await jobs.list(userId)).find((j) => j.prompt === 'Morning brief');
+      const listed = await post(textUpdate('/schedules', { fromId: 42 }));
+      const deleted = await post(textUpdate(`/unschedule ${job!.jobId.slice(0, 8)}`, { fromId: 42 }));
+
+      // Assess
+      expect(bodyOf(created)).toMatchObject({
+        method: 'sendMessage',
+        chat_id: -100555,
+        message_thread_id: 9,
+      });
+      expect(bodyOf(created).text).toContain('Scheduled:');
+      expect(job).toMatchObject({
+        expression: 'cron(0 8 * * ? *)',
+        timeZone: 'Europe/Berlin',
+        replyTo: { channel: 'telegram', address: { chatId: -100555, messageThreadId: 9 } },
+        conversationId: expect.stringMatching(/.+/),
+      });
+      expect(bodyOf(listed).text).toContain('Morning brief');
+      expect(bodyOf(deleted).text).toContain('Deleted:');
+      expect((await jobs.list(userId)).length).toBe(before);
+      expect(calls.map((call) => call.action)).toEqual(['upsert', 'remove']);
+      expect(publishedFor('/schedule every day 08:00 tz=Europe/Berlin Morning brief')).toEqual([]);
+    });
+
+    it('answers a job the store refuses with its reason, and a stranger with the how-to', async () => {
+      // Prepare
+      const jobs = createJobStore({ storage: aws.storage, scheduler: recordingScheduler().scheduler });
+      const { post } = setup({ jobs });
+      const strangerId = stranger();
+
+      // Act
+      const tooOften = await post(textUpdate('/schedule every 1m spam', { fromId: 42 }));
+      const fromStranger = await post(textUpdate('/schedule in 2h hi', { fromId: strangerId }));
+      const unconfigured = await setup().post(textUpdate('/schedules', { fromId: 42 }));
+
+      // Assess
+      expect(bodyOf(tooOften).text).toContain('at most every 5 minutes');
+      expect(bodyOf(fromStranger).text).toContain('/link');
+      expect(await jobs.list(`telegram:${strangerId}`)).toEqual([]);
+      expect(bodyOf(unconfigured).text).toContain('not set up');
     });
   });
 });

@@ -4,10 +4,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { Publisher } from '../../bus/index.ts';
 import { type LlmSettings, MAX_MESSAGE_TEXT_CHARS, type RuntimePreference } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
+import type { JobStore } from '../schedule/index.ts';
 import { createChannelIngress } from '../shared/channel-ingress.ts';
 import { claimMessage, markPublished, releaseClaim } from '../shared/dedupe.ts';
 import { header, jsonResponse, MAX_WEBHOOK_BODY_BYTES, rawBody, textResponse } from '../shared/http.ts';
 import type { Identity } from '../shared/identity.ts';
+import { createScheduleCommands } from '../shared/schedule-commands.ts';
 import { type CommandContext, createCommands, isBotCommand } from './commands.ts';
 import { isValidSecretToken, SECRET_TOKEN_HEADER } from './secret-token.ts';
 import { pairingText, texts } from './texts.ts';
@@ -40,6 +42,8 @@ export interface TelegramProducerDeps {
   webAppUrl?: string;
   /** @default Date.now */
   now?: () => number;
+  /** The scheduled-jobs store behind `/schedule`, `/schedules`, `/unschedule` (the one `/v1/schedules` uses). */
+  jobs?: JobStore;
 }
 
 /** Where an answer goes: the chat (and forum topic) of the message being answered. */
@@ -116,6 +120,7 @@ export function createTelegramProducer(deps: TelegramProducerDeps) {
     defaultRuntime: deps.defaultRuntime ?? 'lambda',
     ...(deps.webAppUrl ? { webAppUrl: deps.webAppUrl } : {}),
     now,
+    ...(deps.jobs ? { scheduleCommands: createScheduleCommands({ jobs: deps.jobs }) } : {}),
   });
 
   async function runCommand(
@@ -181,7 +186,12 @@ export function createTelegramProducer(deps: TelegramProducerDeps) {
     }
     if (command && isBotCommand(command.name)) {
       const userId = await identity.resolve('telegram', channelUserId);
-      return runCommand(updateId, command, { channelUserId, chatKey, isPrivate, userId }, place);
+      return runCommand(
+        updateId,
+        command,
+        { channelUserId, chatKey, isPrivate, userId, chatId: chat.id, ...(threadId ? { threadId } : {}) },
+        place,
+      );
     }
 
     // In a group, only what is said to the bot; `/other@bot args` (a command we do not know) counts.

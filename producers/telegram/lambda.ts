@@ -6,6 +6,7 @@ import { RuntimePreferenceSchema } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv } from '../../schemas/llm-defaults.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { jobStoreFromEnv } from '../schedule/job-store-from-env.ts';
 import { createIdentity, parseAllowedUsers } from '../shared/identity.ts';
 import { createTelegramProducer, type TelegramProducer } from './handler.ts';
 
@@ -14,7 +15,8 @@ import { createTelegramProducer, type TelegramProducer } from './handler.ts';
  * environment: TABLE_NAME, EVENT_BUS_NAME, ALLOWED_USERS (comma-separated `<channel>:<id>`), the secret
  * TELEGRAM_WEBHOOK_SECRET (an SSM SecureString under SECRETS_PREFIX, or the environment variable when that
  * is unset), and optionally TELEGRAM_BOT_USERNAME (groups), WEB_APP_URL (pairing instructions),
- * DEFAULT_RUNTIME and the OPENCLAW_LLM_* default model settings (for /status and /model).
+ * DEFAULT_RUNTIME and the OPENCLAW_LLM_* default model settings (for /status and /model), and the
+ * SCHEDULE_* settings of `jobStoreFromEnv` (for /schedule).
  */
 
 let producer: TelegramProducer | undefined;
@@ -32,6 +34,7 @@ function createFromEnv(): TelegramProducer {
     defaultLlm: defaultLlmSettingsFromEnv(),
     defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
     webAppUrl: process.env.WEB_APP_URL || undefined,
+    jobs: jobStoreFromEnv(storage),
   });
 }
 

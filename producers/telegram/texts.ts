@@ -24,6 +24,8 @@ export function helpText(linked: boolean, webAppUrl?: string): string {
     '/status – link, conversation, agent and model',
     '/model – show the model; /model <id> to change it, /model reset for the default',
     '/link CODE – link this Telegram account to your web account',
+    '/schedule <when> [tz=<zone>] <prompt> – a scheduled job; when: in 30m, in 2h, every 15m, every day 08:00, every weekday 08:00, cron(...), rate(...), at(...)',
+    '/schedules – your scheduled jobs; /unschedule <id> – delete one',
     '/help – this text',
     '',
     linked ? 'Your Telegram account is linked: just write.' : pairingText(webAppUrl),
@@ -39,5 +41,6 @@ export const texts = {
   newConversation: 'Started a new conversation. The agent will not see the earlier messages of this chat.',
   textOnly: 'I can only read text messages for now. Please write your request as text.',
   tooLong: (max: number) => `That message is too long (more than ${max} characters). Please shorten it.`,
+  schedulesUnavailable: 'Scheduled jobs are not set up on this deployment.',
   mentionOnly: 'Yes? Write your request after mentioning me, or reply to one of my messages.',
 } as const;

@@ -13,7 +13,10 @@ import {
 } from '../../schemas/index.ts';
 import { createStorage, epochSeconds, type Storage } from '../../schemas/table.ts';
 import { removeConnection, saveConnection } from '../../schemas/web-connections.ts';
+import type { JobStore } from '../schedule/index.ts';
+import { jobStoreFromEnv } from '../schedule/job-store-from-env.ts';
 import { claimMessage, markPublished, releaseClaim } from '../shared/dedupe.ts';
+import { createScheduleCommands, type ScheduleCommandName } from '../shared/schedule-commands.ts';
 import { WebRequestError } from './errors.ts';
 import { parseClientFrame } from './parse-frame.ts';
 
@@ -29,6 +32,15 @@ export interface WebProducerDeps {
   publisher: Publisher;
   logger: Logger;
   now?: () => number;
+  /** The scheduled-jobs store behind `/schedule`, `/schedules`, `/unschedule` (the one `/v1/schedules` uses). */
+  jobs?: JobStore;
+}
+
+/** `/schedule …`, `/schedules`, `/unschedule …` typed into the chat: the command and the rest of the text. */
+function scheduleCommandOf(text: string): { name: ScheduleCommandName; argument: string } | undefined {
+  const match = /^\/(schedules?|unschedule)(?:\s+([\s\S]*))?$/i.exec(text.trim());
+  if (!match) return undefined;
+  return { name: match[1]!.toLowerCase() as ScheduleCommandName, argument: (match[2] ?? '').trim() };
 }
 
 const reply = (statusCode: number, frame?: ServerFrame): APIGatewayProxyResultV2 => ({
@@ -40,11 +52,45 @@ const reply = (statusCode: number, frame?: ServerFrame): APIGatewayProxyResultV2
  * The web channel's ingress for API Gateway WebSocket: `$connect` stores the connection and its user,
  * `$disconnect` removes it, and every other route parses the frame, dedupes by the client's message id,
  * and publishes `MessageReceived`. It answers with a route response frame (`ack` or `error`) and never
- * calls the agent or sends replies itself.
+ * calls the agent or sends replies itself. A message that is a schedule command (`/schedule …`,
+ * `/schedules`, `/unschedule <id>`) is not for the agent: its answer is published as a `ReplyCompleted`
+ * (source openclaw.web) that the web consumer delivers like a reply.
  */
 export function createWebProducer(deps: WebProducerDeps) {
   const { storage, publisher, logger } = deps;
   const now = deps.now ?? Date.now;
+  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs, now }) : undefined;
+
+  /**
+   * Answers a schedule command as a ReplyCompleted to the message, which the web consumer shows like an
+   * agent's reply (the ack goes back first or after it; the chat places it under the message either way).
+   */
+  async function answerCommand(
+    command: { name: ScheduleCommandName; argument: string },
+    context: { userId: string; connectionId: string; conversationId: string; messageId: string },
+  ): Promise<void> {
+    const replyTo = { channel: 'web', address: { connectionId: context.connectionId } };
+    const text = scheduleCommands
+      ? await scheduleCommands.run(command.name, command.argument, {
+          userId: context.userId,
+          conversationId: context.conversationId,
+          replyTo,
+        })
+      : 'Scheduled jobs are not set up on this deployment.';
+    await publisher.publish({
+      source: EventSources.web,
+      detailType: 'ReplyCompleted.v1',
+      detail: {
+        userId: context.userId,
+        conversationId: context.conversationId,
+        replyTo,
+        inReplyTo: context.messageId,
+        seq: 0,
+        status: 'ok',
+        text,
+      },
+    });
+  }
 
   async function connect(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
     const { connectionId } = event.requestContext;
@@ -104,6 +150,7 @@ export function createWebProducer(deps: WebProducerDeps) {
         duplicate: true,
       });
     }
+    const command = scheduleCommandOf(frame.text);
     const detail: MessageReceived = {
       userId,
       conversationId: frame.conversationId,
@@ -114,7 +161,16 @@ export function createWebProducer(deps: WebProducerDeps) {
       sender: { channelUserId: userId },
     };
     try {
-      await publisher.publish({ source: EventSources.web, detailType: 'MessageReceived.v1', detail });
+      if (command) {
+        await answerCommand(command, {
+          userId,
+          connectionId,
+          conversationId: frame.conversationId,
+          messageId,
+        });
+      } else {
+        await publisher.publish({ source: EventSources.web, detailType: 'MessageReceived.v1', detail });
+      }
     } catch (error) {
       // Give the claim back so the client's retry of the same message is not taken for a duplicate.
       await releaseClaim(storage, dedupeKey).catch(() => undefined);
@@ -178,12 +234,16 @@ export function createWebProducer(deps: WebProducerDeps) {
 
 let defaultHandler: ReturnType<typeof createWebProducer> | undefined;
 
-/** Lambda entry: dependencies come from the environment (TABLE_NAME, EVENT_BUS_NAME). */
+/** Lambda entry: dependencies come from the environment (TABLE_NAME, EVENT_BUS_NAME, the SCHEDULE_* of `jobStoreFromEnv`). */
 export const handler = middy<WebSocketEvent, APIGatewayProxyResultV2>().handler((event) => {
-  defaultHandler ??= createWebProducer({
-    storage: createStorage(),
-    publisher: createPublisher(),
-    logger: new Logger({ serviceName: 'web-producer' }),
-  });
+  defaultHandler ??= (() => {
+    const storage = createStorage();
+    return createWebProducer({
+      storage,
+      publisher: createPublisher(),
+      logger: new Logger({ serviceName: 'web-producer' }),
+      jobs: jobStoreFromEnv(storage),
+    });
+  })();
   return defaultHandler(event);
 });

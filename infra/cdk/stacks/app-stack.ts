@@ -55,6 +55,8 @@ export class AppStack extends Stack {
   readonly scheduleProducer: NodeHandler;
   /** `/v1/schedules…`: the scheduled jobs' management API. */
   readonly schedulesApi: NodeHandler;
+  /** Every function that may create, change and delete the app's schedules (API, chat producers, retries). */
+  readonly jobManagers: readonly NodeHandler[];
   /** The group every job's EventBridge Scheduler schedule lives in. */
   readonly scheduleGroup: ScheduleGroup;
   /** The role schedules assume to put `ScheduleFired` on the bus (and fires that fail into their DLQ). */
@@ -448,36 +450,50 @@ export class AppStack extends Stack {
       }),
     );
 
-    // The schedules API creates, changes and deletes our schedules only: those named oc-<user>-<job>
-    // (producers/schedule/aws-scheduler.ts) in this group, and hands them this role only.
-    schedulesApi.addEnvironment('SCHEDULE_GROUP_NAME', schedules.scheduleGroupName);
-    schedulesApi.addEnvironment('EVENT_BUS_ARN', routing.bus.eventBusArn);
-    schedulesApi.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
-    schedulesApi.addEnvironment('SCHEDULE_DLQ_ARN', scheduleDlq.queueArn);
-    schedulesApi.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'scheduler:CreateSchedule',
-          'scheduler:UpdateSchedule',
-          'scheduler:DeleteSchedule',
-          'scheduler:GetSchedule',
-        ],
-        resources: [
-          this.formatArn({
-            service: 'scheduler',
-            resource: 'schedule',
-            resourceName: `${schedules.scheduleGroupName}/oc-*`,
-          }),
-        ],
-      }),
-    );
-    schedulesApi.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [schedulerRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
-      }),
-    );
+    // Everything that manages jobs creates, changes and deletes our schedules only: those named
+    // oc-<user>-<job>[-r<n>] (producers/schedule/aws-scheduler.ts) in this group, and hands them this role
+    // only. The schedules API and the chat producers (`/schedule`) manage jobs; the schedule producer
+    // creates the one-time schedules that retry a failed run.
+    const jobManagers: NodeHandler[] = [
+      schedulesApi,
+      scheduleProducer,
+      webProducer,
+      ...channels.map((channel) => channel.producer),
+    ];
+    // `/schedules` lists the user's jobs (one Query on the user's partition); the chat producers' other
+    // job-store calls are item operations they already have.
+    for (const channel of channels) grantTable(channel.producer, table, 'dynamodb:Query');
+    grantTable(webProducer, table, 'dynamodb:Query');
+    for (const manager of jobManagers) {
+      manager.addEnvironment('SCHEDULE_GROUP_NAME', schedules.scheduleGroupName);
+      manager.addEnvironment('EVENT_BUS_ARN', routing.bus.eventBusArn);
+      manager.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
+      manager.addEnvironment('SCHEDULE_DLQ_ARN', scheduleDlq.queueArn);
+      manager.addToRolePolicy(
+        new PolicyStatement({
+          actions: [
+            'scheduler:CreateSchedule',
+            'scheduler:UpdateSchedule',
+            'scheduler:DeleteSchedule',
+            'scheduler:GetSchedule',
+          ],
+          resources: [
+            this.formatArn({
+              service: 'scheduler',
+              resource: 'schedule',
+              resourceName: `${schedules.scheduleGroupName}/oc-*`,
+            }),
+          ],
+        }),
+      );
+      manager.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [schedulerRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        }),
+      );
+    }
 
     new Monitoring(this, 'Monitoring', {
       config,
@@ -494,6 +510,7 @@ export class AppStack extends Stack {
     this.linkCodes = linkCodes;
     this.scheduleProducer = scheduleProducer;
     this.schedulesApi = schedulesApi;
+    this.jobManagers = jobManagers;
     this.scheduleGroup = schedules;
     this.schedulerRole = schedulerRole;
     this.scheduleDeadLetterQueue = scheduleDlq;
