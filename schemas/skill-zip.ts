@@ -150,7 +150,7 @@ function readCentralDirectory(zip: Uint8Array, maxFiles: number): Entry[] {
         `"${shown(path)}" is ${type === 0o120000 ? 'a symbolic link' : 'not a regular file'}; a skill may contain only regular files.`,
       );
     }
-    checkPath(path);
+    checkSkillPath(path);
     // Case-folded: on a case-insensitive disk "a.md" and "A.md" would overwrite each other.
     const key = path.replace(/\/$/, '').toLowerCase();
     if (seen.has(key))
@@ -194,8 +194,11 @@ function decodeName(bytes: Uint8Array): string {
   }
 }
 
-/** Relative, normalised, printable: what is safe to join under a skill's folder anywhere. */
-function checkPath(path: string): void {
+/**
+ * Checks that a path is relative, normalised and printable: safe to join under a skill's folder on any
+ * disk. Throws {@link SkillPackageError} `UNSAFE_PATH` otherwise.
+ */
+export function checkSkillPath(path: string): void {
   const unsafe = (why: string) =>
     new SkillPackageError(
       422,
