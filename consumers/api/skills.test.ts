@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalHttpApi, type HttpApiHandler } from '../../infra/local/http-api.ts';
 import { SKILL_LIMITS } from '../../schemas/api.ts';
 import { skillFileKey } from '../../schemas/skill-storage.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
@@ -279,6 +282,45 @@ describe('the custom skills API (/v1/skills)', () => {
 
     // Assess
     expect([answer.statusCode, answer.json.code]).toEqual([status, code]);
+  });
+
+  it('takes a zip and a SKILL.md over the local HTTP API, as npm start serves them', async () => {
+    // Prepare: the same route table shape infra/local/stack.ts declares, on a real socket
+    const { skills } = setup();
+    const handler = createSkillsHandler({
+      skills,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    }) as unknown as HttpApiHandler;
+    const api = createLocalHttpApi({
+      routes: [
+        { method: 'POST', path: '/v1/skills', signedIn: true, handler },
+        { method: 'GET', path: '/v1/skills', signedIn: true, handler },
+      ],
+      authorize: (_request, query) => query.get('user') ?? undefined,
+    });
+    const server = createServer((req, res) => void api(req, res));
+    await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/skills?user=http-user`;
+    try {
+      // Act
+      const zip = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'application/zip' },
+        body: zipSync({ 'from-zip': { 'SKILL.md': strToU8(skillMd('from-zip')) } }),
+      });
+      const md = await fetch(base, {
+        method: 'POST',
+        headers: { 'content-type': 'text/markdown' },
+        body: skillMd('from-md'),
+      });
+      const list = await (await fetch(base)).json();
+
+      // Assess
+      expect([zip.status, md.status]).toEqual([201, 201]);
+      expect(list.skills.map((skill: { name: string }) => skill.name)).toEqual(['from-md', 'from-zip']);
+    } finally {
+      server.close();
+    }
   });
 
   it('answers an unknown route with 404', async () => {
