@@ -10,6 +10,7 @@ import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSessionStore } from './session-store.ts';
+import { createSkillsSync } from './skills-sync.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 /** A long run (browser automation, big tool chains) is why a message goes to Fargate at all. */
@@ -77,6 +78,8 @@ export async function main(): Promise<number> {
       owner: `fargate:${taskId}`,
       // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it, the environment.
       resolveSecret: createSecretReader(),
+      // The task's user's custom skills from STATE_BUCKET's skills/ prefix.
+      syncSkills: createSkillsSync({ storage, publisher, logger }),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

@@ -13,6 +13,7 @@ import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSessionStore } from './session-store.ts';
+import { createSkillsSync } from './skills-sync.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 const logger = new Logger({ serviceName: 'agent' });
@@ -34,6 +35,8 @@ function createHandler(context: Context) {
     reserveMs: 8_000,
     // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
     resolveSecret: createSecretReader(),
+    // The turn's user's custom skills from STATE_BUCKET's skills/ prefix.
+    syncSkills: createSkillsSync({ storage, publisher, logger }),
   });
   return createInvocationHandler({
     logger,

@@ -184,6 +184,8 @@ describe('OpenClaw config', () => {
     const config = buildOpenClawConfig({
       llm: llmFor('http://127.0.0.1:9/v1'),
       workspaceDir: join(dir, 'ws'),
+      // With a skill the config also allows `read`, confined to the workspace: validated as well.
+      skills: ['tide-tables'],
     });
     await writeFile(configPath, JSON.stringify(config));
     const { stdout, stderr } = await promisify(execFile)(

@@ -9,7 +9,11 @@ export interface OpenClawConfigInput {
   llm: LlmSettings;
   /** The agent's workspace (files it may read and write); one per user. */
   workspaceDir: string;
-  /** Skill allow-list; default none. Each skill adds to the system prompt on every turn. */
+  /**
+   * Skill allow-list; default none. Each skill adds to the system prompt on every turn. With any skill,
+   * the `read` tool is allowed too (OpenClaw lists skills only when the model can read their SKILL.md),
+   * confined to the workspace, where `agent/skills-sync.ts` puts the user's skills.
+   */
   skills?: string[];
   /** Context window of the model, in tokens, used for compaction decisions. Default 128k. */
   contextWindow?: number;
@@ -36,6 +40,7 @@ export const DEFAULT_API_KEY_ENV = 'OPENCLAW_LLM_API_KEY';
  */
 export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, unknown> {
   const { llm } = input;
+  const skills = input.skills ?? [];
   return {
     models: { mode: 'replace', providers: { [llm.provider]: providerEntry(input) } },
     agents: {
@@ -45,13 +50,20 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
         // No AGENTS.md/SOUL.md/… written into the workspace, and none injected into the prompt.
         skipBootstrap: true,
         contextInjection: 'never',
-        skills: input.skills ?? [],
+        skills,
       },
       entries: { [OPENCLAW_AGENT_ID]: { workspace: input.workspaceDir } },
     },
     // `minimal` still offers the `gateway` tool, which updates/restarts OpenClaw itself: never wanted
     // in an immutable image. Denying it also took 1.1 KB off the system prompt (7.5 → 6.4 KB).
-    tools: { profile: 'minimal', deny: ['gateway'] },
+    // `read` only with skills: OpenClaw 2026.9.6 leaves the skills prompt out when `read` is not allowed.
+    // `fs.workspaceOnly` keeps it out of other users' directories and the process's files (/proc, keys).
+    tools: {
+      profile: 'minimal',
+      deny: ['gateway'],
+      ...(skills.length > 0 ? { alsoAllow: ['read'] } : {}),
+      fs: { workspaceOnly: true },
+    },
     skills: { load: { watch: false } },
     plugins: { slots: { memory: 'none' } },
   };

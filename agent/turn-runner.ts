@@ -41,6 +41,11 @@ export interface TurnRunnerOptions {
   resolveSecret?: (ref: string) => Promise<string | undefined>;
   /** @default 250 */
   deltaIntervalMs?: number;
+  /**
+   * Puts the user's enabled custom skills into the workspace before the turn and returns the names
+   * OpenClaw may load (`agent/skills-sync.ts`); never throws. @default none: no custom skills
+   */
+  syncSkills?: (message: MessageReceived, workspaceDir: string) => Promise<{ names: string[] }>;
 }
 
 export interface TurnOptions {
@@ -158,6 +163,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       const workspaceDir = join(stateDir, 'workspace');
       await mkdir(workspaceDir, { recursive: true });
       log.info('session state restored', { restored });
+      const skills = (await options.syncSkills?.(message, workspaceDir))?.names ?? [];
 
       const adapter = await options.loadAdapter();
       const abort = new AbortController();
@@ -176,7 +182,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
           workspaceDir,
           sessionKey: sessionKeyFor(conversationId),
           prompt: message.text,
-          config: buildOpenClawConfig({ llm, workspaceDir }),
+          config: buildOpenClawConfig({ llm, workspaceDir, skills }),
           runId: messageId,
           timeoutMs: Math.max(1_000, abortAt - Date.now()),
           abortSignal: abort.signal,

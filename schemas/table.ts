@@ -337,7 +337,32 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ messageId }) => ({ pk: `SCHEDRUN#${messageId}`, sk: 'SCHEDRUN' }),
   });
 
+  /**
+   * A user's custom skill (`POST /v1/skills`). Its files live in the state bucket under
+   * `skills/<userId>/<name>/<version>/` (`schemas/skill-storage.ts`); `paths` lists them, because
+   * listing deep prefixes is unreliable on s3rver. `version` hashes the contents: the agent's cache key.
+   */
+  const SkillEntity = new Entity({
+    name: 'Skill',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      name: string().key(),
+      description: string(),
+      enabled: boolean(),
+      /** JSON array of the files' paths relative to the skill folder; SKILL.md among them. */
+      paths: string(),
+      files: number(),
+      bytes: number(),
+      version: string(),
+      updatedAt: string(),
+    }),
+    computeKey: ({ userId, name }) => ({ pk: `USER#${userId}`, sk: `SKILL#${name}` }),
+  });
+
   return {
+    SkillEntity,
     DrainLeaseEntity,
     ScheduleJobEntity,
     ScheduleRunEntity,

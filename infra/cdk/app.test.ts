@@ -504,7 +504,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
             }),
             Match.objectLike({
               Action: 's3:ListBucket',
-              Condition: { StringLike: { 's3:prefix': ['sessions/*'] } },
+              Condition: { StringLike: { 's3:prefix': ['sessions/*', 'skills/*'] } },
             }),
           ]),
         },
@@ -586,6 +586,61 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       }
     }
     expect(wildcards.sort()).toEqual(['ecr:GetAuthorizationToken', 'ecs:ListTasks']);
+  });
+
+  describe('custom skills', () => {
+    const SKILL_ROUTES = [
+      'GET /v1/skills',
+      'POST /v1/skills',
+      'PATCH /v1/skills/{name}',
+      'DELETE /v1/skills/{name}',
+    ];
+    /** The S3 object ARN pattern a statement names, as text (`…:s3:::<bucket>/skills/*`). */
+    const objectsOf = (statement: Statement) => JSON.stringify(statement.Resource);
+    const s3Statements = (roleLogicalId: string) =>
+      statementsOf(roleLogicalId).filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+
+    it('serves every /v1/skills route behind the Cognito JWT authorizer, from the skills function', () => {
+      const routes = ofType(templates.main, 'AWS::ApiGatewayV2::Route').filter((r) =>
+        String(r.Properties?.RouteKey).includes('/v1/skills'),
+      );
+      expect(routes.map((r) => r.Properties?.RouteKey).sort()).toEqual([...SKILL_ROUTES].sort());
+      for (const route of routes) {
+        expect(route.Properties?.AuthorizationType, String(route.Properties?.RouteKey)).toBe('JWT');
+        const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)?.[1];
+        expect(resourcesOf(templates.main)[integrationId!]?.Properties).toMatchObject({
+          IntegrationUri: { 'Fn::GetAtt': [logicalIdOf(stacks.main.skillsApi), 'Arn'] },
+        });
+      }
+    });
+
+    it('lets the skills API write and delete only skills/* in S3, and use only its items in the table', () => {
+      const statements = s3Statements(roleOf(stacks.main.skillsApi));
+      expect(statements).toHaveLength(1);
+      expect(actionsOf(statements[0]!).sort()).toEqual(['s3:DeleteObject', 's3:PutObject']);
+      expect(objectsOf(statements[0]!)).toMatch(/\/skills\/\*"/);
+      const dynamo = statementsOf(roleOf(stacks.main.skillsApi)).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo.flatMap(actionsOf).sort()).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+    });
+
+    it('lets the agent (Lambda and Fargate task) only read skills/*, never write them', () => {
+      const runtime = stacks.main.agentRuntime;
+      for (const role of [roleOf(runtime.lambda), logicalIdOf(runtime.taskDefinition.taskRole)]) {
+        const onSkills = s3Statements(role).filter((s) => objectsOf(s).includes('/skills/'));
+        expect(onSkills.flatMap(actionsOf), role).toEqual(['s3:GetObject']);
+        // Session state stays the only prefix it may write.
+        for (const statement of withAction(s3Statements(role), 's3:PutObject')) {
+          expect(objectsOf(statement)).toMatch(/\/sessions\/\*"/);
+        }
+      }
+    });
   });
 
   describe('scheduled jobs', () => {

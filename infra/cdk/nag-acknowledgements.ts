@@ -102,6 +102,11 @@ export function acknowledgeNagFindings(stacks: {
         'The agent reads and writes only session state (sessions/, one object per user, not known in advance).',
     },
     {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::openclaw-${stage}-state-<AWS::AccountId>-<AWS::Region>/skills/*]`,
+      reason:
+        'Custom skills (skills/<user>/<skill>/<version>/…, not known in advance): the skills API writes and deletes them, the agent only reads them.',
+    },
+    {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalIdOf(main.webSocketApi.api)}>/${stage}/*/@connections/*]`,
       reason:
         'PostToConnection on any connection of this API’s one stage: connection ids are not known in advance.',

@@ -17,11 +17,14 @@ import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { announcePendingWaiting } from '../../agent/runtime/pending-waiting.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
+import { createSkillsSync } from '../../agent/skills-sync.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
 import { createSchedulesHandler } from '../../consumers/api/schedules.ts';
+import { createSkillStore } from '../../consumers/api/skill-store.ts';
+import { createSkillsHandler } from '../../consumers/api/skills.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
@@ -98,6 +101,16 @@ function scheduleRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
     { method: 'DELETE', path: '/v1/schedules/{jobId}', signedIn: true, handler },
     { method: 'POST', path: '/v1/schedules/{jobId}/pause', signedIn: true, handler },
     { method: 'POST', path: '/v1/schedules/{jobId}/resume', signedIn: true, handler },
+  ];
+}
+
+/** The custom skills API's routes, as the HTTP API declares them; one handler routes on `routeKey`. */
+function skillRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
+  return [
+    { method: 'GET', path: '/v1/skills', signedIn: true, handler },
+    { method: 'POST', path: '/v1/skills', signedIn: true, handler },
+    { method: 'PATCH', path: '/v1/skills/{name}', signedIn: true, handler },
+    { method: 'DELETE', path: '/v1/skills/{name}', signedIn: true, handler },
   ];
 }
 
@@ -204,6 +217,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       owner: `local:${process.pid}`,
       reserveMs: options.reserveMs ?? 3_000,
       resolveSecret: async (ref) => env[ref],
+      syncSkills: createSkillsSync({
+        storage,
+        s3: s3.client,
+        bucket: BUCKET,
+        publisher,
+        logger: logger('agent'),
+      }),
     });
     const pending = createPendingMessages(storage);
     const taskState = createTaskStateStore(storage);
@@ -371,6 +391,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
         },
         ...scheduleRoutes(asHttpHandler(createSchedulesHandler({ jobs, logger: logger('api-schedules') }))),
+        ...skillRoutes(
+          asHttpHandler(
+            createSkillsHandler({
+              skills: createSkillStore({ storage, s3: s3.client, bucket: BUCKET }),
+              logger: logger('api-skills'),
+            }),
+          ),
+        ),
         ...channels.routes,
       ],
       // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.

@@ -72,7 +72,7 @@ export function createRunOutcomeHandler(deps: RunOutcomeHandlerDeps) {
       .send();
     const job = jobItem ? fromItem(jobItem) : undefined;
     // Deleted or paused meanwhile: the user stopped it; a one-time job is gone by design after its fire.
-    if (!run.oneTime && (!job || !job.enabled)) return { kind: 'ignored', reason: 'job-gone' };
+    if (!run.oneTime && !job?.enabled) return { kind: 'ignored', reason: 'job-gone' };
 
     // The bus may deliver the failure twice: one retry (or one report) per failed message.
     const claim = await claimMessage(storage, `schedule-outcome#${reply.inReplyTo}`, reply.inReplyTo, now());

@@ -57,6 +57,8 @@ export class AppStack extends Stack {
   readonly schedulesApi: NodeHandler;
   /** Every function that may create, change and delete the app's schedules (API, chat producers, retries). */
   readonly jobManagers: readonly NodeHandler[];
+  /** `/v1/skills…`: the custom skills' management API. */
+  readonly skillsApi: NodeHandler;
   /** The group every job's EventBridge Scheduler schedule lives in. */
   readonly scheduleGroup: ScheduleGroup;
   /** The role schedules assume to put `ScheduleFired` on the bus (and fires that fail into their DLQ). */
@@ -166,9 +168,13 @@ export class AppStack extends Stack {
         new PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [stateBucketArn],
-          conditions: { StringLike: { 's3:prefix': ['sessions/*'] } },
+          conditions: { StringLike: { 's3:prefix': ['sessions/*', 'skills/*'] } },
         }),
       );
+      // Custom skills: read only, the API writes them. One role serves every user (Lambda) or every
+      // user's task (one task definition), so IAM cannot narrow this to one user's prefix; the sync reads
+      // only the turn's user's items and keys (agent/skills-sync.ts).
+      allow(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/skills/*`] }));
       // LLM keys only: the agent runs tools (and a browser) on a user's behalf, so the chat bots' tokens
       // and signing secrets under the same prefix must stay out of its reach.
       const keyNames = new Set<string>([
@@ -338,6 +344,36 @@ export class AppStack extends Stack {
       [HttpMethod.POST, '/v1/schedules/{jobId}/pause'],
       [HttpMethod.POST, '/v1/schedules/{jobId}/resume'],
     ];
+    // Custom skills: Skill items under the user's partition and their files under skills/ in the state
+    // bucket (written, and deleted when replaced or removed; never read back by the API).
+    const skillsApi = new NodeHandler(this, 'ApiSkills', {
+      entry: 'consumers/api/skills.ts',
+      description: '/v1/skills: the signed-in user’s custom skills (upload, list, enable, delete).',
+      // An upload is up to 100 small S3 puts and a table write.
+      timeout: Duration.seconds(20),
+      memorySize: 512,
+      environment: { ...common, STATE_BUCKET: stateBucket, POWERTOOLS_SERVICE_NAME: 'api-skills' },
+    });
+    grantTable(
+      skillsApi,
+      table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    );
+    skillsApi.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:DeleteObject'],
+        resources: [`${stateBucketArn}/skills/*`],
+      }),
+    );
+    const skillRoutes: [HttpMethod, string][] = [
+      [HttpMethod.GET, '/v1/skills'],
+      [HttpMethod.POST, '/v1/skills'],
+      [HttpMethod.PATCH, '/v1/skills/{name}'],
+      [HttpMethod.DELETE, '/v1/skills/{name}'],
+    ];
     const http = new ChannelHttpApi(this, 'Http', {
       userPool: props.userPool,
       client: props.client,
@@ -345,6 +381,7 @@ export class AppStack extends Stack {
         { method: HttpMethod.GET, path: '/v1/me', handler: me },
         { method: HttpMethod.POST, path: '/v1/link-codes', handler: linkCodes },
         ...scheduleRoutes.map(([method, path]) => ({ method, path, handler: schedulesApi })),
+        ...skillRoutes.map(([method, path]) => ({ method, path, handler: skillsApi })),
       ],
       throttling: config.throttling,
     });
@@ -511,6 +548,7 @@ export class AppStack extends Stack {
     this.scheduleProducer = scheduleProducer;
     this.schedulesApi = schedulesApi;
     this.jobManagers = jobManagers;
+    this.skillsApi = skillsApi;
     this.scheduleGroup = schedules;
     this.schedulerRole = schedulerRole;
     this.scheduleDeadLetterQueue = scheduleDlq;
