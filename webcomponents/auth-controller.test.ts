@@ -20,7 +20,10 @@ class FakeIssuer {
         : [401, { code: 'UNAUTHORIZED', message: 'Sign in.' }];
     }
     const target = String(req.headers['x-amz-target']).split('.').pop() ?? '';
-    const parsed = JSON.parse(body) as Record<string, any>;
+    const parsed = JSON.parse(body) as {
+      AuthFlow?: string;
+      AuthParameters: Record<string, string>;
+    };
     this.calls.push({ target, body: parsed });
     if (req.headers['content-type'] !== 'application/x-amz-json-1.1') return [400, { __type: 'BadType' }];
     if (target === 'RespondToAuthChallenge') return [200, this.#tokens(true)];
@@ -33,7 +36,7 @@ class FakeIssuer {
     const { USERNAME, PASSWORD } = parsed.AuthParameters;
     if (PASSWORD !== 'right')
       return [400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' }];
-    if (this.newPasswordFor.has(USERNAME))
+    if (this.newPasswordFor.has(USERNAME ?? ''))
       return [200, { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 'sess-1' }];
     return [200, this.#tokens(true)];
   }

@@ -72,7 +72,7 @@ export function renderChatPage(opts: ChatPageOptions): string {
 ${opts.tokenFromFragment ? TOKEN_FROM_FRAGMENT_SCRIPT : ''}<script type="module" src="${escapeHtml(opts.scriptUrl)}"></script>
 </head>
 <body>
-<openclaw-chat${endpoint} title="${title}"></openclaw-chat>
+<openclaw-chat${endpoint} title="${title}" open></openclaw-chat>
 <noscript>The chat needs JavaScript.</noscript>
 </body>
 </html>
