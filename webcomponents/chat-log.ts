@@ -95,19 +95,30 @@ function insertReply(log: ChatMessage[], reply: ChatMessage): ChatMessage[] {
  * under the message it answers because both carry the user message's id.
  */
 export function logFromHistory(conversation: Pick<Conversation, 'messages'>): ChatMessage[] {
-  return conversation.messages.map((m): ChatMessage =>
-    m.role === 'user'
-      ? { key: `history:${m.messageId}`, role: 'user', text: m.text, messageId: m.messageId, seq: 0, done: true }
-      : {
-          key: `reply:${m.messageId}`,
-          role: 'assistant',
-          text: m.text,
-          inReplyTo: m.messageId,
-          seq: Number.MAX_SAFE_INTEGER,
-          done: true,
-          status: m.status ?? 'ok',
-          error: m.status === 'error' ? (m.error?.message ?? 'The agent could not finish this reply.') : undefined,
-        },
+  return conversation.messages.map(
+    (m): ChatMessage =>
+      m.role === 'user'
+        ? {
+            key: `history:${m.messageId}`,
+            role: 'user',
+            text: m.text,
+            messageId: m.messageId,
+            seq: 0,
+            done: true,
+          }
+        : {
+            key: `reply:${m.messageId}`,
+            role: 'assistant',
+            text: m.text,
+            inReplyTo: m.messageId,
+            seq: Number.MAX_SAFE_INTEGER,
+            done: true,
+            status: m.status ?? 'ok',
+            error:
+              m.status === 'error'
+                ? (m.error?.message ?? 'The agent could not finish this reply.')
+                : undefined,
+          },
   );
 }
 
@@ -120,7 +131,7 @@ export function replyInProgress(log: ChatMessage[]): ChatMessage | undefined {
     const m = log[i]!;
     if (m.role !== 'user' || !m.messageId || m.error) continue;
     const reply = findReply(log, m.messageId);
-    if (!reply || !reply.done) return m;
+    if (!reply?.done) return m;
   }
   return undefined;
 }

@@ -84,8 +84,12 @@ function send(ws: WebSocket, frame: ServerFrame): void {
   ws.send(JSON.stringify(frame));
 }
 
-/** The element's text, trimmed: Lit leaves comment markers and template whitespace around bindings. */
+/**
+ * The element's rendered text, trimmed: Lit leaves comment markers and template whitespace around
+ * bindings, and a Markdown line break is a `<br>`, which only the rendered text shows as a newline.
+ */
 async function text(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the test asserts.
   return (await locator.innerText({ timeout: 5_000 })).trim();
 }
 

@@ -31,8 +31,8 @@ import {
   newClientMessageId,
   randomHex,
   safeLocalStorage,
-  storedConversationId,
   storeConversationId,
+  storedConversationId,
 } from './ids.ts';
 import { renderMarkdown } from './markdown.ts';
 import { chatStyles } from './openclaw-chat.styles.ts';
@@ -455,7 +455,8 @@ export class OpenclawChat extends LitElement {
 
   #renderMessage(m: ChatMessage, state: ConnectionState): TemplateResult {
     if (m.role === 'user') {
-      const waiting = state !== 'open' && !m.messageId && m.clientMessageId && this.#connection.isPending(m.key);
+      const waiting =
+        state !== 'open' && !m.messageId && m.clientMessageId && this.#connection.isPending(m.key);
       return html`<li class="user" part="message user-message">
         <span class="visually-hidden">You:</span>
         <span class="text">${m.text}</span>
