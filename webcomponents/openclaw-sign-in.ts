@@ -92,7 +92,9 @@ export class OpenclawSignIn extends LitElement {
       this.error = 'Sign-in is not configured on this page.';
       return;
     }
-    const data = new FormData(event.target as HTMLFormElement);
+    // Kept now: after an await, a shadow-DOM event's target is cleared to null.
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
     const field = (name: string) => String(data.get(name) ?? '');
     this.error = '';
     if (this.step === 'password' && (!field('username').trim() || !field('password'))) {
@@ -114,7 +116,7 @@ export class OpenclawSignIn extends LitElement {
         return;
       }
       this.step = 'password';
-      (event.target as HTMLFormElement).reset();
+      form.reset();
       this.dispatchEvent(
         new CustomEvent('openclaw-signed-in', {
           detail: { username: auth.username },
