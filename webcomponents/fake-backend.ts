@@ -243,7 +243,9 @@ export class FakeWebBackend {
   ): [number, unknown?, Record<string, string>?] {
     const parts = url.pathname.split('/').slice(2).map(decodeURIComponent);
     const json = () => JSON.parse(body.toString() || '{}');
-    const route = `${method} ${parts[0]}${parts.length > 1 ? '/:x' : ''}${parts.length > 2 ? `/${parts[2]}` : ''}`;
+    // schedules/{id}/pause keeps its verb; channels/{channel}/{user} has two ids.
+    const third = parts.length > 2 ? (parts[0] === 'schedules' ? `/${parts[2]}` : '/:y') : '';
+    const route = `${method} ${parts[0]}${parts.length > 1 ? '/:x' : ''}${third}`;
     switch (route) {
       case 'GET conversations': {
         const list = [...this.conversations.values()]
@@ -277,7 +279,7 @@ export class FakeWebBackend {
       }
       case 'GET channels':
         return [200, { links: this.links }];
-      case 'DELETE channels/:x':
+      case 'DELETE channels/:x/:y':
         this.links = this.links.filter((l) => !(l.channel === parts[1] && l.channelUserId === parts[2]));
         return [204];
       case 'POST link-codes':

@@ -27,6 +27,7 @@ describe('the web app in Chromium', { timeout: 30_000 }, () => {
 
   async function newPage(width = 1280, height = 800): Promise<Page> {
     const page = await browser.newPage({ viewport: { width, height } });
+    page.setDefaultTimeout(5_000);
     pages.push(page);
     return page;
   }

@@ -391,9 +391,9 @@ export class OpenclawSettings extends LitElement {
                 (s) => s.name,
                 (s) => html`<li part="skill">
                   <span class="what"><strong>${s.name}</strong> <span class="muted">${s.description}</span></span>
-                  <label class="inline-label"><input type="checkbox" part="skill-enabled" .checked=${s.enabled}
+                  <label class="inline-label"><input type="checkbox" part="skill-enabled" aria-label="Enabled: ${s.name}" .checked=${s.enabled}
                     @change=${(e: Event) => this.#setSkillEnabled(s, (e.target as HTMLInputElement).checked)} />
-                    Enabled<span class="visually-hidden">: ${s.name}</span></label>
+                    Enabled</label>
                   <button class="secondary small" part="delete-skill" aria-label="Delete skill ${s.name}"
                     @click=${() => this.#deleteSkill(s)}>Delete</button>
                 </li>`,
