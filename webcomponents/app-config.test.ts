@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeAppConfig } from './app-config.ts';
+import { renderAppPage } from './page.ts';
 
 describe('normalizeAppConfig', () => {
   it('reads the web stack config.json shape', () => {
@@ -32,5 +33,26 @@ describe('normalizeAppConfig', () => {
     });
     expect(normalizeAppConfig({ region: 'x"/evil', userPoolClientId: 'c', wsUrl: 42 })).toEqual({});
     expect(normalizeAppConfig(null)).toEqual({});
+  });
+});
+
+describe('renderAppPage', () => {
+  it('inlines the config as inert JSON that cannot close its script element', () => {
+    const page = renderAppPage({
+      scriptUrl: '/openclaw-chat.js',
+      config: { wsUrl: 'ws://h/ws', title: '</script><script>alert(1)</script>' },
+    });
+    const json = /<script type="application\/json" id="openclaw-config">(.*?)<\/script>/.exec(page)?.[1];
+    expect(JSON.parse(json ?? 'null')).toEqual({
+      wsUrl: 'ws://h/ws',
+      title: '</script><script>alert(1)</script>',
+    });
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).toContain('<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;</title>');
+    expect(page).toContain('<openclaw-app></openclaw-app>');
+  });
+
+  it('leaves the config out when none is given, so the page fetches config.json', () => {
+    expect(renderAppPage({ scriptUrl: '/x.js' })).not.toContain('openclaw-config');
   });
 });

@@ -74,7 +74,7 @@ describe('renderChatPage', () => {
       title: '<Me>',
     });
 
-    expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;">');
+    expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;" open>');
     expect(page.match(/<script type="module"/g)).toHaveLength(1);
   });
 
