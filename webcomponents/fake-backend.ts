@@ -402,7 +402,10 @@ export class FakeWebBackend {
     const reply = text === 'xss please' ? HOSTILE_MARKDOWN : `You said: **${text}**`;
     const slow = text === 'slow please';
     const pieces = slow
-      ? ['Counting: 1', 'Counting: 1 2', 'Counting: 1 2 3', 'Counting: 1 2 3 4']
+      ? Array.from(
+          { length: 6 },
+          (_, i) => `Counting: ${Array.from({ length: i + 1 }, (_, j) => j + 1).join(' ')}`,
+        )
       : [reply.slice(0, 6), reply];
     let seq = 0;
     for (const piece of pieces) {

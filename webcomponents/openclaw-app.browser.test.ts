@@ -226,7 +226,13 @@ describe('the web app in Chromium', { timeout: 30_000 }, () => {
       conversationId: backend.received.at(-2)!.conversationId,
       messageId: userMessage!.messageId,
     });
-    expect(await text(page.locator('li.assistant .markdown'))).toMatch(/^Counting: 1( 2)?$/);
+    // The partial text the server kept is what stays on screen, short of the full reply.
+    const stored = [...backend.conversations.values()]
+      .flatMap((c) => c.messages)
+      .find((m) => m.role === 'assistant' && m.messageId === userMessage!.messageId);
+    expect(stored).toMatchObject({ status: 'aborted' });
+    expect(stored!.text).not.toBe('Counting: 1 2 3 4 5 6');
+    expect(await text(page.locator('li.assistant .markdown'))).toBe(stored!.text);
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
   });
 
