@@ -8,6 +8,16 @@ import type { SendMessageFrame, ServerFrame } from '../schemas/index.ts';
  */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/**
+ * Asks the server to stop the reply in progress to `messageId` (the id of the user message's `ack`); the
+ * reply then completes with status `aborted`, its partial text kept.
+ */
+export interface StopFrame {
+  action: 'stop';
+  conversationId: string;
+  messageId: string;
+}
+
 /** Options of {@link ChatConnection}. */
 export interface ChatConnectionOptions {
   /**
@@ -137,6 +147,18 @@ export class ChatConnection implements ReactiveController {
     }
     this.#host.requestUpdate();
     return 'queued';
+  }
+
+  /**
+   * Writes a control frame (such as `stop`) if the socket is open. Control frames are not queued: a stop
+   * that arrives after a reconnect would be stale.
+   * @returns whether it was written
+   */
+  sendControl(frame: StopFrame): boolean {
+    const socket = this.#socket;
+    if (this.#state !== 'open' || !socket) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
   }
 
   #open(): void {

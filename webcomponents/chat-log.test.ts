@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEndpoint } from './chat-connection.ts';
-import { addUserMessage, applyAck, applyCompleted, applyDelta, applyError } from './chat-log.ts';
+import {
+  addUserMessage,
+  applyAck,
+  applyCompleted,
+  applyDelta,
+  applyError,
+  clearSendError,
+  logFromHistory,
+  replyInProgress,
+} from './chat-log.ts';
 import { renderChatPage } from './page.ts';
 
 const conversationId = 'c1';
@@ -74,7 +83,7 @@ describe('renderChatPage', () => {
       title: '<Me>',
     });
 
-    expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;">');
+    expect(page).toContain('<openclaw-chat endpoint="ws://h/ws?a=1&amp;b=2" title="&lt;Me&gt;" open>');
     expect(page.match(/<script type="module"/g)).toHaveLength(1);
   });
 
@@ -87,5 +96,74 @@ describe('renderChatPage', () => {
     expect(signIn.indexOf('location.hash')).toBeLessThan(signIn.indexOf('src="/openclaw-chat.js"'));
     expect(signIn).toContain('history.replaceState');
     expect(signIn).not.toMatch(/localStorage|sessionStorage/);
+  });
+});
+
+describe('stored history and the reply in progress', () => {
+  it('turns stored messages into finished bubbles, a failed reply with its message', () => {
+    // Prepare
+    const at = '2026-12-01T10:00:00.000Z';
+
+    // Act
+    const log = logFromHistory({
+      messages: [
+        { role: 'user', messageId: 'm1', text: 'hi', at },
+        { role: 'assistant', messageId: 'm1', text: 'hello', at, status: 'ok' },
+        { role: 'user', messageId: 'm2', text: 'again', at },
+        {
+          role: 'assistant',
+          messageId: 'm2',
+          text: '',
+          at,
+          status: 'error',
+          error: { code: 'X', message: 'No.' },
+        },
+      ],
+    });
+
+    // Assess
+    expect(log.map((m) => [m.role, m.text, m.done, m.error])).toEqual([
+      ['user', 'hi', true, undefined],
+      ['assistant', 'hello', true, undefined],
+      ['user', 'again', true, undefined],
+      ['assistant', '', true, 'No.'],
+    ]);
+    expect(replyInProgress(log)).toBeUndefined();
+    // A late delta for a stored reply changes nothing.
+    expect(applyDelta(log, { type: 'delta', conversationId: 'c', inReplyTo: 'm1', seq: 5, text: 'x' })).toBe(
+      log,
+    );
+  });
+
+  it('finds the acked message whose reply is still running, and not a refused one', () => {
+    let log = addUserMessage([], 'cid-1', 'q1');
+    expect(replyInProgress(log)).toBeUndefined(); // not acked yet: nothing to stop
+    log = applyAck(log, {
+      type: 'ack',
+      clientMessageId: 'cid-1',
+      messageId: 'm1',
+      conversationId: 'c',
+      duplicate: false,
+    });
+    expect(replyInProgress(log)?.messageId).toBe('m1');
+    log = applyDelta(log, { type: 'delta', conversationId: 'c', inReplyTo: 'm1', seq: 0, text: 'par' });
+    expect(replyInProgress(log)?.messageId).toBe('m1');
+    log = applyCompleted(log, {
+      type: 'completed',
+      conversationId: 'c',
+      inReplyTo: 'm1',
+      seq: 1,
+      status: 'aborted',
+      text: 'par',
+    });
+    expect(replyInProgress(log)).toBeUndefined();
+    log = applyError(addUserMessage(log, 'cid-2', 'q2'), {
+      type: 'error',
+      code: 'X',
+      message: 'No.',
+      clientMessageId: 'cid-2',
+    });
+    expect(log.at(-1)?.error).toBe('No.');
+    expect(clearSendError(log, 'cid-2').at(-1)?.error).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { ServerFrame } from '../schemas/index.ts';
+import type { Conversation, ServerFrame } from '../schemas/index.ts';
 
 type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 
@@ -88,4 +88,55 @@ function insertReply(log: ChatMessage[], reply: ChatMessage): ChatMessage[] {
   const at = log.findIndex((m) => m.role === 'user' && m.messageId === reply.inReplyTo);
   if (at < 0) return [...log, reply];
   return [...log.slice(0, at + 1), reply, ...log.slice(at + 1)];
+}
+
+/**
+ * The messages of a stored conversation as a log: read-only bubbles the chat then continues. A reply sits
+ * under the message it answers because both carry the user message's id.
+ */
+export function logFromHistory(conversation: Pick<Conversation, 'messages'>): ChatMessage[] {
+  return conversation.messages.map(
+    (m): ChatMessage =>
+      m.role === 'user'
+        ? {
+            key: `history:${m.messageId}`,
+            role: 'user',
+            text: m.text,
+            messageId: m.messageId,
+            seq: 0,
+            done: true,
+          }
+        : {
+            key: `reply:${m.messageId}`,
+            role: 'assistant',
+            text: m.text,
+            inReplyTo: m.messageId,
+            seq: Number.MAX_SAFE_INTEGER,
+            done: true,
+            status: m.status ?? 'ok',
+            error:
+              m.status === 'error'
+                ? (m.error?.message ?? 'The agent could not finish this reply.')
+                : undefined,
+          },
+  );
+}
+
+/**
+ * The user message whose reply is still running (acked, and its reply not completed), newest first; what
+ * the Stop button stops. Messages whose send failed do not count.
+ */
+export function replyInProgress(log: ChatMessage[]): ChatMessage | undefined {
+  for (let i = log.length - 1; i >= 0; i -= 1) {
+    const m = log[i]!;
+    if (m.role !== 'user' || !m.messageId || m.error) continue;
+    const reply = findReply(log, m.messageId);
+    if (!reply?.done) return m;
+  }
+  return undefined;
+}
+
+/** Clears the error of a user message about to be sent again (same clientMessageId). */
+export function clearSendError(log: ChatMessage[], clientMessageId: string): ChatMessage[] {
+  return log.map((m) => (m.clientMessageId === clientMessageId ? { ...m, error: undefined } : m));
 }

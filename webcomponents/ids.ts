@@ -34,6 +34,24 @@ export function storedConversationId(storage: Pick<Storage, 'getItem' | 'setItem
   }
 }
 
+/** Keeps `id` as the conversation to continue on the next visit (a history pick or a new conversation). */
+export function storeConversationId(storage: Pick<Storage, 'setItem'> | undefined, id: string): void {
+  try {
+    storage?.setItem(CONVERSATION_STORAGE_KEY, id);
+  } catch {
+    // Unavailable storage: the choice lasts as long as the page.
+  }
+}
+
+/** Whether a conversation id was kept by an earlier visit (so there may be history to load). */
+export function hasStoredConversationId(storage: Pick<Storage, 'getItem'> | undefined): boolean {
+  try {
+    return Boolean(storage?.getItem(CONVERSATION_STORAGE_KEY));
+  } catch {
+    return false;
+  }
+}
+
 /** `window.localStorage`, or undefined where merely reading it throws (sandboxed iframes, some privacy modes). */
 export function safeLocalStorage(): Storage | undefined {
   try {

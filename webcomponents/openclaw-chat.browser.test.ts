@@ -84,9 +84,13 @@ function send(ws: WebSocket, frame: ServerFrame): void {
   ws.send(JSON.stringify(frame));
 }
 
-/** The element's text, trimmed: Lit leaves comment markers and template whitespace around bindings. */
+/**
+ * The element's rendered text, trimmed: Lit leaves comment markers and template whitespace around
+ * bindings, and a Markdown line break is a `<br>`, which only the rendered text shows as a newline.
+ */
 async function text(locator: Locator): Promise<string> {
-  return ((await locator.textContent({ timeout: 5_000 })) ?? '').trim();
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the test asserts.
+  return (await locator.innerText({ timeout: 5_000 })).trim();
 }
 
 /** Polls until the value matches; the browser renders asynchronously. */
@@ -178,11 +182,13 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     await input.press('Enter');
 
     // Assess
-    const reply = page.locator('li.assistant .text');
+    const reply = page.locator('li.assistant .markdown');
     await until(() => text(page.locator('li.user .text'))).toBe('hello\nagent');
     await until(() => text(reply)).toBe('You said: hello\nagent');
     await until(() => page.locator('li.assistant').getAttribute('aria-busy')).toBe('false');
-    await until(() => text(page.locator('[part="announcer"]'))).toBe('Reply: You said: hello\nagent');
+    await until(async () => (await page.locator('[part="announcer"]').textContent())?.trim()).toBe(
+      'Reply: You said: hello\nagent',
+    );
     await until(() => input.inputValue()).toBe('');
     await sleep(100);
     expect(await text(reply)).toBe('You said: hello\nagent');
@@ -247,7 +253,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     await input.press('Enter');
 
     // Assess
-    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: short one');
+    await until(() => text(page.locator('li.assistant .markdown'))).toBe('You said: short one');
     expect(await text(page.locator('[part="error"]'))).toBe('');
     expect(fake.received.map((f) => f.text)).toEqual(['short one']);
   });
@@ -257,7 +263,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     const input = page.getByRole('textbox', { name: 'Message' });
     await input.fill('before the drop');
     await input.press('Enter');
-    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: before the drop');
+    await until(() => text(page.locator('li.assistant .markdown'))).toBe('You said: before the drop');
     fake.accepting = false;
     fake.dropAll();
     await until(() => page.locator('[part="connection"]').getAttribute('data-state')).toBe('reconnecting');
@@ -271,7 +277,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     fake.accepting = true;
 
     // Assess
-    await until(() => text(page.locator('li.assistant .text').nth(1)), 10_000).toBe(
+    await until(() => text(page.locator('li.assistant .markdown').nth(1)), 10_000).toBe(
       'You said: sent while offline',
     );
     await until(() => page.locator('[part="connection"]').getAttribute('data-state')).toBe('open');
@@ -307,7 +313,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     expect(await tokenCalls()).toBe(2);
     await page.getByRole('textbox', { name: 'Message' }).fill('with a token');
     await page.getByRole('textbox', { name: 'Message' }).press('Enter');
-    await until(() => text(page.locator('li.assistant .text'))).toBe('You said: with a token');
+    await until(() => text(page.locator('li.assistant .markdown'))).toBe('You said: with a token');
   });
 
   it('shows an error while getToken fails and connects once it gives a token', async () => {

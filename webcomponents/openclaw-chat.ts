@@ -1,7 +1,10 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { SendMessageFrame, ServerFrame } from '../schemas/index.ts';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import type { ConversationSummary, SendMessageFrame, ServerFrame } from '../schemas/index.ts';
+import { ApiClient } from './api-client.ts';
+import type { TokenSource } from './auth-controller.ts';
 import {
   ChatConnection,
   type ConnectionState,
@@ -18,8 +21,20 @@ import {
   applyDelta,
   applyError,
   type ChatMessage,
+  clearSendError,
+  logFromHistory,
+  replyInProgress,
 } from './chat-log.ts';
-import { newClientMessageId, safeLocalStorage, storedConversationId } from './ids.ts';
+import { deleteConversation, getConversation, listConversations } from './conversations-api.ts';
+import {
+  hasStoredConversationId,
+  newClientMessageId,
+  randomHex,
+  safeLocalStorage,
+  storeConversationId,
+  storedConversationId,
+} from './ids.ts';
+import { renderMarkdown } from './markdown.ts';
 import { chatStyles } from './openclaw-chat.styles.ts';
 
 const CONNECTION_LABELS: Record<ConnectionState, string> = {
@@ -75,7 +90,15 @@ export class OpenclawChat extends LitElement {
     endpoint: { type: String },
     title: { type: String },
     conversationId: { type: String, attribute: 'conversation-id' },
+    apiUrl: { type: String, attribute: 'api-url' },
+    open: { type: Boolean, reflect: true },
+    theme: { type: String, reflect: true },
     messages: { state: true },
+    historyOpen: { state: true },
+    conversations: { state: true },
+    historyCursor: { state: true },
+    historyError: { state: true },
+    confirmingDelete: { state: true },
     draft: { state: true },
     statusText: { state: true },
     errorText: { state: true },
@@ -88,7 +111,18 @@ export class OpenclawChat extends LitElement {
   declare endpoint: string | undefined;
   /** The conversation to talk in. Absent: one id per browser, kept in localStorage. */
   declare conversationId: string | undefined;
+  /** Base URL of the REST API (history). Absent: the page's origin. History shows when this or `auth` is set. */
+  declare apiUrl: string | undefined;
+  /** Open panel (present) or a launcher bubble in the corner that opens it (absent). */
+  declare open: boolean;
+  /** `light`, `dark`, or absent to follow the visitor's `prefers-color-scheme`. */
+  declare theme: string | undefined;
   declare private messages: ChatMessage[];
+  declare private historyOpen: boolean;
+  declare private conversations: ConversationSummary[] | undefined;
+  declare private historyCursor: string | undefined;
+  declare private historyError: string;
+  declare private confirmingDelete: string | undefined;
   declare private draft: string;
   declare private statusText: string;
   declare private errorText: string;
@@ -96,6 +130,11 @@ export class OpenclawChat extends LitElement {
 
   #connection: ChatConnection;
   #getToken: TokenGetter | undefined;
+  #auth: TokenSource | undefined;
+  /** A conversation picked in the history or started with "New conversation"; wins over the attribute. */
+  #selectedConversationId: string | undefined;
+  /** Rendered Markdown by message key, so a re-render does not re-parse every finished reply. */
+  #markdown = new Map<string, { text: string; html: string }>();
   /** The endpoint (without token) of the latest connection attempt, to tell whether `endpoint` changed. */
   #attemptedEndpoint: string | undefined;
   #generatedConversationId: string | undefined;
@@ -109,12 +148,17 @@ export class OpenclawChat extends LitElement {
     this.statusText = '';
     this.errorText = '';
     this.announcement = '';
-    // A page script may have set `getToken` before this element was defined (upgraded); that own
-    // property would shadow the accessor, so move it behind it before the first connect.
-    if (Object.hasOwn(this, 'getToken')) {
-      const getter = this.getToken;
-      Reflect.deleteProperty(this, 'getToken');
-      this.getToken = getter;
+    this.open = false;
+    this.historyOpen = false;
+    this.historyError = '';
+    // A page script may have set `getToken` or `auth` before this element was defined (upgraded); that
+    // own property would shadow the accessor, so move it behind it before the first connect.
+    for (const name of ['getToken', 'auth'] as const) {
+      if (Object.hasOwn(this, name)) {
+        const value = this[name];
+        Reflect.deleteProperty(this, name);
+        (this as Record<typeof name, unknown>)[name] = value;
+      }
     }
     this.#connection = new ChatConnection(this, {
       url: () => this.#connectUrl(),
@@ -143,6 +187,24 @@ export class OpenclawChat extends LitElement {
     this.#getToken = getter;
   }
 
+  /**
+   * The sign-in session (an `OpenclawAuth`, or anything with `getToken({forceRefresh})`): its id token goes
+   * into the connect URL (unless `getToken` is set) and into `Authorization` of history requests. Setting
+   * it on a connected element reconnects with the new token.
+   */
+  get auth(): TokenSource | undefined {
+    return this.#auth;
+  }
+
+  set auth(auth: TokenSource | undefined) {
+    const changed = auth !== this.#auth;
+    this.#auth = auth;
+    if (changed && this.isConnected && this.#connection) {
+      this.#connection.reconnect();
+      this.requestUpdate();
+    }
+  }
+
   /** The connection's current state, as shown by the indicator. */
   get connectionState(): ConnectionState {
     return this.#connection.state;
@@ -150,6 +212,7 @@ export class OpenclawChat extends LitElement {
 
   /** The conversation id in use: the attribute's, else the stored one. */
   get activeConversationId(): string {
+    if (this.#selectedConversationId) return this.#selectedConversationId;
     if (this.conversationId) return this.conversationId;
     this.#generatedConversationId ??= storedConversationId(safeLocalStorage());
     return this.#generatedConversationId;
@@ -193,6 +256,42 @@ export class OpenclawChat extends LitElement {
     this.#connection.reconnect();
   }
 
+  /** Starts a new conversation (a fresh id, kept for the next visit) with an empty view. */
+  newConversation(): void {
+    this.#switchTo(`web-${randomHex()}`, []);
+  }
+
+  /**
+   * Opens a stored conversation: loads its messages (read-only bubbles) and continues it.
+   * @returns false when it could not be loaded (the history shows why)
+   */
+  async openConversation(conversationId: string): Promise<boolean> {
+    try {
+      const conversation = await getConversation(this.#api(), conversationId);
+      this.#switchTo(conversationId, conversation ? logFromHistory(conversation) : []);
+      this.historyOpen = false;
+      return true;
+    } catch (error) {
+      this.historyError = messageOf(error);
+      return false;
+    }
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // After a reload, show the conversation the visitor was in (history on; 404 = nothing stored yet).
+    if (this.#historyEnabled && !this.conversationId && hasStoredConversationId(safeLocalStorage())) {
+      const id = this.activeConversationId;
+      getConversation(this.#api(), id)
+        .then((conversation) => {
+          if (conversation && this.activeConversationId === id && this.messages.length === 0) {
+            this.messages = logFromHistory(conversation);
+          }
+        })
+        .catch((error: unknown) => console.warn('[openclaw-chat] history-unavailable', messageOf(error)));
+    }
+  }
+
   protected override willUpdate(changed: PropertyValues): void {
     if (!changed.has('endpoint')) return;
     const url = resolveEndpoint(this.endpoint, location);
@@ -211,22 +310,40 @@ export class OpenclawChat extends LitElement {
 
   protected override updated(changed: PropertyValues): void {
     if (changed.has('messages')) {
-      const list = this.renderRoot.querySelector('ol');
+      const list = this.renderRoot.querySelector('ol.messages');
       if (list) list.scrollTop = list.scrollHeight;
     }
   }
 
   protected override render(): TemplateResult {
+    const announcer = html`<div class="visually-hidden" part="announcer" aria-live="polite">${this.announcement}</div>`;
+    if (!this.open) {
+      return html`<button class="launcher" part="launcher" aria-label="Open chat: ${this.title || 'OpenClaw'}"
+        @click=${this.#launch}>💬</button>${announcer}`;
+    }
     const state = this.#connection.state;
     const canSend = this.#hasConnected && state !== 'closed' && this.draft.trim() !== '';
-    return html`
+    const running = state === 'open' ? replyInProgress(this.messages) : undefined;
+    return html`<div class="panel" part="panel">
       <header part="header">
         <h2 part="title" id="title">${this.title || 'OpenClaw'}</h2>
         <span class="connection" part="connection" data-state=${state} role="status">
           ${CONNECTION_LABELS[state]}
         </span>
+        ${
+          this.#historyEnabled
+            ? html`<button class="icon-button" part="history-button" aria-expanded=${this.historyOpen ? 'true' : 'false'}
+                @click=${this.#toggleHistory}>History</button>`
+            : nothing
+        }
+        ${
+          this.hasAttribute('data-launched')
+            ? html`<button class="icon-button" part="close" aria-label="Minimize chat" @click=${this.#collapse}>✕</button>`
+            : nothing
+        }
       </header>
-      <ol part="messages" aria-labelledby="title">
+      ${this.historyOpen ? this.#renderHistory() : nothing}
+      <ol class="messages" part="messages" aria-labelledby="title" @click=${this.#onMessagesClick}>
         ${repeat(
           this.messages,
           (m) => m.key,
@@ -235,8 +352,8 @@ export class OpenclawChat extends LitElement {
       </ol>
       <div class="status-line" part="status">${this.statusText}</div>
       <div class="error-line" part="error" role="alert">${this.errorText}</div>
-      <div class="visually-hidden" part="announcer" aria-live="polite">${this.announcement}</div>
-      <form part="composer" @submit=${this.#onSubmit}>
+      ${announcer}
+      <form class="composer" part="composer" @submit=${this.#onSubmit}>
         <label class="visually-hidden" for="input">Message</label>
         <textarea
           id="input"
@@ -248,16 +365,77 @@ export class OpenclawChat extends LitElement {
           @input=${this.#onInput}
           @keydown=${this.#onKeydown}
         ></textarea>
-        <button part="send" type="submit" ?disabled=${!canSend}>Send</button>
+        ${
+          running
+            ? html`<button class="stop" part="stop" type="button" @click=${() => this.#stop(running)}>Stop</button>`
+            : nothing
+        }
+        <button class="send" part="send" type="submit" ?disabled=${!canSend}>Send</button>
       </form>
-    `;
+    </div>`;
+  }
+
+  #renderHistory(): TemplateResult {
+    const list = this.conversations;
+    return html`<section class="history" part="history" aria-label="Conversations" @keydown=${this.#onHistoryKeydown}>
+      <div class="history-bar">
+        <h3>Conversations</h3>
+        <button class="icon-button" part="new-conversation" @click=${this.#onNewConversation}>New conversation</button>
+        <button class="icon-button" aria-label="Close history" @click=${this.#toggleHistory}>✕</button>
+      </div>
+      <div class="error-line" part="history-error" role="alert">${this.historyError}</div>
+      ${
+        list === undefined
+          ? html`<p class="empty">Loading…</p>`
+          : list.length === 0
+            ? html`<p class="empty">No conversations yet.</p>`
+            : html`<ul>
+              ${repeat(
+                list,
+                (c) => c.conversationId,
+                (c) => this.#renderConversation(c),
+              )}
+            </ul>`
+      }
+      ${
+        this.historyCursor
+          ? html`<button class="link-button" part="more-conversations" @click=${() => this.#loadHistory(true)}>More</button>`
+          : nothing
+      }
+    </section>`;
+  }
+
+  #renderConversation(c: ConversationSummary): TemplateResult {
+    const title = c.title || 'Untitled conversation';
+    const current = c.conversationId === this.activeConversationId;
+    const confirming = this.confirmingDelete === c.conversationId;
+    return html`<li part="conversation" aria-current=${current ? 'true' : 'false'}>
+      <button class="open-conversation" part="open-conversation" @click=${() => this.openConversation(c.conversationId)}>
+        <span>${title}</span>
+        <span class="when">${formatWhen(c.updatedAt)} · ${c.messageCount} messages · ${c.channel}</span>
+      </button>
+      ${
+        confirming
+          ? html`<span role="group" aria-label="Delete ${title}?">
+              <button class="icon-button danger" part="confirm-delete" @click=${() => this.#delete(c.conversationId)}>Delete</button>
+              <button class="icon-button" part="cancel-delete" @click=${() => {
+                this.confirmingDelete = undefined;
+              }}>Cancel</button>
+            </span>`
+          : html`<button class="icon-button" part="delete-conversation" aria-label="Delete conversation: ${title}"
+              @click=${() => {
+                this.confirmingDelete = c.conversationId;
+              }}>Delete</button>`
+      }
+    </li>`;
   }
 
   /** The connect URL: the endpoint, plus `?token=` when `getToken` gives one. */
   #connectUrl(): string | undefined | Promise<string | undefined> {
     const endpoint = resolveEndpoint(this.endpoint, location);
     this.#attemptedEndpoint = endpoint;
-    const getToken = this.#getToken;
+    const auth = this.#auth;
+    const getToken = this.#getToken ?? (auth ? () => auth.getToken() : undefined);
     if (!endpoint || !getToken) return endpoint;
     return this.#tokenUrl(endpoint, getToken);
   }
@@ -277,21 +455,170 @@ export class OpenclawChat extends LitElement {
 
   #renderMessage(m: ChatMessage, state: ConnectionState): TemplateResult {
     if (m.role === 'user') {
-      const waiting = state !== 'open' && !m.messageId && this.#connection.isPending(m.key);
+      const waiting =
+        state !== 'open' && !m.messageId && m.clientMessageId && this.#connection.isPending(m.key);
       return html`<li class="user" part="message user-message">
         <span class="visually-hidden">You:</span>
         <span class="text">${m.text}</span>
         ${waiting ? html`<span class="note" part="message-note">Waiting for connection…</span>` : nothing}
         ${m.error ? html`<span class="note error" part="message-error">${m.error}</span>` : nothing}
+        ${
+          m.error && m.clientMessageId
+            ? html`<button class="retry" part="retry" type="button" @click=${() => this.#retrySend(m)}>Retry</button>`
+            : nothing
+        }
       </li>`;
     }
     return html`<li class="assistant" part="message assistant-message" aria-busy=${m.done ? 'false' : 'true'}>
       <span class="visually-hidden">Agent:</span>
-      <span class="text">${m.text}</span>
+      <div class="markdown" part="markdown">${unsafeHTML(this.#markdownOf(m))}</div>
       ${m.status === 'aborted' ? html`<span class="note" part="message-note">Stopped.</span>` : nothing}
       ${m.error ? html`<span class="note error" part="message-error">${m.error}</span>` : nothing}
+      ${
+        m.status === 'error'
+          ? html`<button class="retry" part="retry" type="button" @click=${() => this.#retryReply(m)}>Retry</button>`
+          : nothing
+      }
     </li>`;
   }
+
+  /** Sanitised Markdown of a reply (markdown.ts), re-rendered only when its text changed. */
+  #markdownOf(m: ChatMessage): string {
+    const cached = this.#markdown.get(m.key);
+    if (cached?.text === m.text) return cached.html;
+    const rendered = renderMarkdown(m.text);
+    this.#markdown.set(m.key, { text: m.text, html: rendered });
+    return rendered;
+  }
+
+  /** A send the server refused: again with the same clientMessageId, so a copy that got through is deduped. */
+  #retrySend(m: ChatMessage): void {
+    if (!m.clientMessageId) return;
+    const frame: SendMessageFrame = {
+      action: 'sendMessage',
+      conversationId: this.activeConversationId,
+      clientMessageId: m.clientMessageId,
+      text: m.text,
+    };
+    if (this.#connection.send(frame) === 'too-large') return;
+    this.messages = clearSendError(this.messages, m.clientMessageId);
+    this.errorText = '';
+  }
+
+  /** A reply that failed: ask the same question again, as a new message. */
+  #retryReply(reply: ChatMessage): void {
+    const question = this.messages.find((m) => m.role === 'user' && m.messageId === reply.inReplyTo);
+    if (question) this.send(question.text);
+  }
+
+  #stop(message: ChatMessage): void {
+    if (!message.messageId) return;
+    const sent = this.#connection.sendControl({
+      action: 'stop',
+      conversationId: this.activeConversationId,
+      messageId: message.messageId,
+    });
+    if (sent) this.statusText = 'Stopping…';
+  }
+
+  get #historyEnabled(): boolean {
+    return Boolean(this.apiUrl || this.#auth);
+  }
+
+  #api(): ApiClient {
+    const getToken = this.#getToken;
+    const auth: TokenSource | undefined =
+      this.#auth ?? (getToken ? { getToken: async () => await getToken() } : undefined);
+    return new ApiClient({ baseUrl: this.apiUrl, auth });
+  }
+
+  #switchTo(conversationId: string, log: ChatMessage[]): void {
+    this.#selectedConversationId = conversationId;
+    storeConversationId(safeLocalStorage(), conversationId);
+    this.messages = log;
+    this.statusText = '';
+    this.errorText = '';
+    this.#emit('openclaw-conversation-change', { conversationId });
+  }
+
+  async #loadHistory(more = false): Promise<void> {
+    this.historyError = '';
+    try {
+      const page = await listConversations(this.#api(), more ? this.historyCursor : undefined);
+      this.conversations = more ? [...(this.conversations ?? []), ...page.conversations] : page.conversations;
+      this.historyCursor = page.nextCursor;
+    } catch (error) {
+      this.conversations ??= [];
+      this.historyError = messageOf(error);
+    }
+  }
+
+  async #delete(conversationId: string): Promise<void> {
+    this.confirmingDelete = undefined;
+    try {
+      await deleteConversation(this.#api(), conversationId);
+      this.conversations = this.conversations?.filter((c) => c.conversationId !== conversationId);
+      if (conversationId === this.activeConversationId) this.newConversation();
+    } catch (error) {
+      this.historyError = messageOf(error);
+    }
+  }
+
+  #toggleHistory = (): void => {
+    this.historyOpen = !this.historyOpen;
+    this.confirmingDelete = undefined;
+    if (this.historyOpen) {
+      this.conversations = undefined;
+      void this.#loadHistory();
+      void this.updateComplete.then(() =>
+        this.renderRoot.querySelector<HTMLElement>('[part="new-conversation"]')?.focus(),
+      );
+    } else {
+      void this.updateComplete.then(() =>
+        this.renderRoot.querySelector<HTMLElement>('[part="history-button"]')?.focus(),
+      );
+    }
+  };
+
+  #onHistoryKeydown = (event: KeyboardEvent): void => {
+    if (event.key === 'Escape') this.#toggleHistory();
+  };
+
+  #onNewConversation = (): void => {
+    this.newConversation();
+    this.historyOpen = false;
+  };
+
+  #launch = (): void => {
+    this.setAttribute('data-launched', '');
+    this.open = true;
+    this.#emit('openclaw-open-change', { open: true });
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('textarea')?.focus());
+  };
+
+  #collapse = (): void => {
+    this.open = false;
+    this.#emit('openclaw-open-change', { open: false });
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>('.launcher')?.focus());
+  };
+
+  /** Copy buttons of code blocks (rendered inside the sanitised Markdown, so handled by delegation). */
+  #onMessagesClick = (event: MouseEvent): void => {
+    const button = (event.target as Element | null)?.closest?.('button[data-copy]');
+    const code = button?.parentElement?.querySelector('pre')?.textContent;
+    if (!button || code == null) return;
+    navigator.clipboard?.writeText(code).then(
+      () => {
+        button.textContent = 'Copied';
+        setTimeout(() => {
+          button.textContent = 'Copy';
+        }, 1500);
+      },
+      () => {
+        button.textContent = 'Copy failed';
+      },
+    );
+  };
 
   #onFrame(frame: ServerFrame): void {
     if (
@@ -386,6 +713,19 @@ export class OpenclawChat extends LitElement {
   #emit(name: string, detail: unknown): void {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** What to show for a failed request: the server's `message`, else the error's own. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : 'Something went wrong.';
+}
+
+/** A short local date and time for the history list. */
+function formatWhen(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? ''
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 if (!customElements.get('openclaw-chat')) customElements.define('openclaw-chat', OpenclawChat);

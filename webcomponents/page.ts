@@ -1,3 +1,5 @@
+import type { AppConfig } from './app-config.ts';
+
 /** Options of {@link renderChatPage}. */
 export interface ChatPageOptions {
   /** URL of the bundle (`openclaw-chat.js`). */
@@ -72,8 +74,57 @@ export function renderChatPage(opts: ChatPageOptions): string {
 ${opts.tokenFromFragment ? TOKEN_FROM_FRAGMENT_SCRIPT : ''}<script type="module" src="${escapeHtml(opts.scriptUrl)}"></script>
 </head>
 <body>
-<openclaw-chat${endpoint} title="${title}"></openclaw-chat>
+<openclaw-chat${endpoint} title="${title}" open></openclaw-chat>
 <noscript>The chat needs JavaScript.</noscript>
+</body>
+</html>
+`;
+}
+
+/** Options of {@link renderAppPage}. */
+export interface AppPageOptions {
+  /** URL of the bundle (`openclaw-chat.js`). */
+  scriptUrl: string;
+  /**
+   * The deployment's endpoints, inlined into the page as JSON. Absent: the page fetches `config.json`
+   * beside it (what the web stack uploads on AWS). Either shape of `normalizeAppConfig` is accepted.
+   */
+  config?: AppConfig | Record<string, unknown>;
+  /** Page title. @default config.title, else 'OpenClaw' */
+  title?: string;
+}
+
+/**
+ * The full web app: `<openclaw-app>` (sign-in, then the chat and a Settings tab at `#settings`).
+ * The config goes in as `<script type="application/json">`, which is never executed, so a strict
+ * Content-Security-Policy (`script-src 'self'`) still allows the page.
+ * @example renderAppPage({ scriptUrl: '/openclaw-chat.js', config: { wsUrl, apiUrl, auth: { endpoint: '/auth', clientId: 'local' } } })
+ */
+export function renderAppPage(opts: AppPageOptions): string {
+  const configTitle = typeof opts.config?.title === 'string' ? opts.config.title : undefined;
+  const title = escapeHtml(opts.title ?? configTitle ?? 'OpenClaw');
+  // `<` escaped so the JSON cannot close the script element ("</script>" in a value).
+  const config = opts.config
+    ? `<script type="application/json" id="openclaw-config">${JSON.stringify(opts.config).replace(/</g, '\\u003c')}</script>\n`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+<style>
+  html, body { height: 100%; margin: 0; }
+  body { display: flex; padding: 1rem; box-sizing: border-box; background: Canvas; color: CanvasText; font: 15px/1.45 system-ui, sans-serif; }
+  openclaw-app { flex: 1; max-width: 52rem; margin: 0 auto; min-width: 0; }
+  @media (max-width: 480px) { body { padding: 0.5rem; } }
+</style>
+${config}<script type="module" src="${escapeHtml(opts.scriptUrl)}"></script>
+</head>
+<body>
+<openclaw-app></openclaw-app>
+<noscript>This page needs JavaScript.</noscript>
 </body>
 </html>
 `;
