@@ -19,7 +19,8 @@ export type TargetId =
   | 'telegram-consumer'
   | 'discord-consumer'
   | 'slack-consumer'
-  | 'schedule-producer';
+  | 'schedule-producer'
+  | 'history';
 
 /**
  * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
@@ -96,6 +97,12 @@ export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
     retryAttempts: 2,
     maxEventAgeSeconds: 3600,
   },
+  history: {
+    description: 'Keeps each user’s conversation history: their messages and the completed replies.',
+    // Idempotent and order-independent upserts: a retry writes the same values again.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+  },
 };
 
 /** A route from the agent's reply events for one channel to that channel's consumer. */
@@ -154,4 +161,18 @@ export const ROUTES: readonly Route[] = [
   repliesTo('telegram', 'telegram-consumer', 'Replies and status for Telegram chats.'),
   repliesTo('discord', 'discord-consumer', 'Replies for Discord interactions.'),
   repliesTo('slack', 'slack-consumer', 'Replies and status for Slack threads.'),
+  {
+    name: 'messages-to-history',
+    description: 'User messages from every channel are kept in their conversation’s history.',
+    pattern: { source: INGRESS_SOURCES, 'detail-type': ['MessageReceived.v1'] },
+    target: 'history',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
+  },
+  {
+    name: 'replies-to-history',
+    description: 'Completed replies (never the deltas) are kept next to their user message.',
+    pattern: { source: [EventSources.agent], 'detail-type': ['ReplyCompleted.v1'] },
+    target: 'history',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
+  },
 ];

@@ -19,9 +19,12 @@ import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
+import { createConversationsHandler } from '../../consumers/api/conversations.ts';
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
 import { createSchedulesHandler } from '../../consumers/api/schedules.ts';
+import { createHistoryConsumer } from '../../consumers/history/handler.ts';
+import { createHistoryStore } from '../../consumers/history/store.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
@@ -97,6 +100,15 @@ function scheduleRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
     { method: 'DELETE', path: '/v1/schedules/{jobId}', signedIn: true, handler },
     { method: 'POST', path: '/v1/schedules/{jobId}/pause', signedIn: true, handler },
     { method: 'POST', path: '/v1/schedules/{jobId}/resume', signedIn: true, handler },
+  ];
+}
+
+/** The conversation history API's routes; one handler routes on `routeKey`. */
+function conversationRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
+  return [
+    { method: 'GET', path: '/v1/conversations', signedIn: true, handler },
+    { method: 'GET', path: '/v1/conversations/{conversationId}', signedIn: true, handler },
+    { method: 'DELETE', path: '/v1/conversations/{conversationId}', signedIn: true, handler },
   ];
 }
 
@@ -294,6 +306,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }, options.watchdogIntervalMs ?? 15_000);
     started.push(() => clearInterval(watchdogTimer));
     targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+    const history = createHistoryStore(storage);
+    targets.history = createHistoryConsumer({ history, logger: logger('history') });
 
     const webProducer = createWebProducer({ storage, publisher, logger: logger('web-producer') });
     const gateway = createWebSocketGateway({
@@ -357,6 +371,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
         },
         ...scheduleRoutes(asHttpHandler(createSchedulesHandler({ jobs, logger: logger('api-schedules') }))),
+        ...conversationRoutes(
+          asHttpHandler(createConversationsHandler({ history, logger: logger('api-conversations') })),
+        ),
         ...channels.routes,
       ],
       // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.
