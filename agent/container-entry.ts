@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createPublisher } from '../bus/index.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
+import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
@@ -77,6 +78,8 @@ export async function main(): Promise<number> {
       owner: `fargate:${taskId}`,
       // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it, the environment.
       resolveSecret: createSecretReader(),
+      // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
+      userSecrets: userSecretStoreFromEnv(),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

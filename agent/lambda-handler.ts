@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { createPublisher } from '../bus/index.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
+import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
@@ -34,6 +35,8 @@ function createHandler(context: Context) {
     reserveMs: 8_000,
     // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
     resolveSecret: createSecretReader(),
+    // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
+    userSecrets: userSecretStoreFromEnv(),
   });
   return createInvocationHandler({
     logger,

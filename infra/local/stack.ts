@@ -9,6 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInvocationHandler } from '../../agent/invocation-handler.ts';
 import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
+import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
 import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
@@ -23,6 +24,7 @@ import { createConversationsHandler } from '../../consumers/api/conversations.ts
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
 import { createSchedulesHandler } from '../../consumers/api/schedules.ts';
+import { createSettingsHandler } from '../../consumers/api/settings.ts';
 import { createHistoryConsumer } from '../../consumers/history/handler.ts';
 import { createHistoryStore } from '../../consumers/history/store.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
@@ -36,6 +38,7 @@ import { createWebProducer } from '../../producers/web/handler.ts';
 import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../schemas/llm-defaults.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { createFileUserSecretStore } from '../../schemas/user-secrets.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
 import { renderChatPage } from '../../webcomponents/page.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config.ts';
@@ -201,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
     started.push(() => connections.destroy());
     const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
+    // Users' own API keys (settings page): one 0600 file each under the data directory, as SSM on AWS.
+    const userSecretsDir = join(dataDir, 'secrets');
+    const userSecrets = createFileUserSecretStore({ dir: userSecretsDir });
     // The LLM users get by default, in this process and in its containers alike.
     const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
     const runTurn = createTurnRunner({
@@ -215,6 +221,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       owner: `local:${process.pid}`,
       reserveMs: options.reserveMs ?? 3_000,
       resolveSecret: async (ref) => env[ref],
+      userSecrets,
     });
     const pending = createPendingMessages(storage);
     const taskState = createTaskStateStore(storage);
@@ -251,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint.endpoint,
         S3_FORCE_PATH_STYLE: 'true',
         OPENCLAW_WORK_ROOT: join(dataDir, 'container-work'),
+        USER_SECRETS_DIR: userSecretsDir,
         TURN_TIMEOUT_MS: String(turnTimeoutMs),
         // Inside the local launcher's 30 s between SIGTERM and SIGKILL, with time to save the state.
         SHUTDOWN_GRACE_MS: '10000',
@@ -278,7 +286,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           .finally(() => invocations.delete(run));
         invocations.add(run);
       },
-      launchEnvironment: (userId) => ({ USER_ID: userId, IDLE_TIMEOUT_MS: String(idleTimeoutMs) }),
+      launchEnvironment: async (userId) => ({
+        USER_ID: userId,
+        IDLE_TIMEOUT_MS: String(await resolveIdleTimeoutMs(storage, userId, idleTimeoutMs)),
+      }),
       defaultRuntime: options.defaultRuntime ?? 'lambda',
       logger: logger('runtime-selector'),
     });
@@ -371,6 +382,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           handler: asHttpHandler(createLinkCodesHandler({ identity, logger: logger('api-link-codes') })),
         },
         ...scheduleRoutes(asHttpHandler(createSchedulesHandler({ jobs, logger: logger('api-schedules') }))),
+        ...(['GET', 'PUT'] as const).map((method) => ({
+          method,
+          path: '/v1/settings',
+          signedIn: true,
+          handler: asHttpHandler(
+            createSettingsHandler({ storage, userSecrets, defaultLlm, logger: logger('api-settings') }),
+          ),
+        })),
         ...conversationRoutes(
           asHttpHandler(createConversationsHandler({ history, logger: logger('api-conversations') })),
         ),
