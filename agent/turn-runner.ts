@@ -9,6 +9,7 @@ import {
   type MessageReceived,
   type UserFacingError,
 } from '../schemas/index.ts';
+import { createStopRequests, type StopRequests } from '../schemas/stop-requests.ts';
 import type { Storage } from '../schemas/table.ts';
 import { type UserSecretStore, userSecretNameOf } from '../schemas/user-secrets.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
@@ -17,7 +18,6 @@ import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
 import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
-import { createStopRequests, type StopRequests } from './stop-requests.ts';
 import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
 import { republishStoredReply, storeReply } from './turn-records.ts';
 

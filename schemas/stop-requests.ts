@@ -1,6 +1,6 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
-import { epochSeconds, type Storage } from '../schemas/table.ts';
+import { epochSeconds, type Storage } from './table.ts';
 
 /** How long a stop request is kept: longer than any turn (the agent Lambda's 15 minutes) and its queue. */
 export const STOP_REQUEST_TTL_SECONDS = 60 * 60;
