@@ -20,6 +20,7 @@ import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
+import { createChannelsHandler } from '../../consumers/api/channels.ts';
 import { createConversationsHandler } from '../../consumers/api/conversations.ts';
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
@@ -389,6 +390,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           handler: asHttpHandler(
             createSettingsHandler({ storage, userSecrets, defaultLlm, logger: logger('api-settings') }),
           ),
+        })),
+        ...(
+          [
+            ['GET', '/v1/channels'],
+            ['DELETE', '/v1/channels/{channel}/{channelUserId}'],
+          ] as const
+        ).map(([method, path]) => ({
+          method,
+          path,
+          signedIn: true,
+          handler: asHttpHandler(createChannelsHandler({ storage, logger: logger('api-channels') })),
         })),
         ...conversationRoutes(
           asHttpHandler(createConversationsHandler({ history, logger: logger('api-conversations') })),
