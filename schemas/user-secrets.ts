@@ -17,6 +17,9 @@ export interface UserSecretStore {
   read(userId: string, name: string): Promise<string | undefined>;
 }
 
+/** Where users' secrets sit under the app's secrets prefix: `<prefix>users/<userId>/<name>`. */
+export const USER_SECRETS_PATH = 'users/';
+
 /** The name the settings API stores a user's LLM key under. */
 export const USER_LLM_KEY_NAME = 'llm-api-key';
 
@@ -52,7 +55,7 @@ export function createSsmUserSecretStore(options: { prefix: string; client?: SSM
     client ??= new sdk.SSMClient({});
     return { client, sdk };
   };
-  const path = (userId: string, name: string) => `${prefix}users/${userId}/${name}`;
+  const path = (userId: string, name: string) => `${prefix}${USER_SECRETS_PATH}${userId}/${name}`;
   const notFound = (error: unknown) => (error as { name?: string }).name === 'ParameterNotFound';
   return {
     async put(userId, name, value) {
