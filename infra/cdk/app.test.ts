@@ -925,7 +925,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       expect(JSON.stringify(ssm)).not.toMatch(/TELEGRAM|DISCORD|SLACK|ANTHROPIC/);
       // It needs the secrets path and the default LLM's names (shown in settings), never a key value.
       const fn = resourcesOf(templates.main)[logicalIdOf(stacks.main.settingsApi)];
-      const variables = (fn?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+      const variables = (fn!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(variables).toMatchObject({
         SECRETS_PREFIX: '/serverless-openclaw/prod/',
         OPENCLAW_LLM_MODEL: expect.any(String),
@@ -938,7 +938,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       );
       expect(
         rules
-          .map((rule) => (rule.Properties?.EventPattern as { 'detail-type': string[] })['detail-type'])
+          .map((rule) => (rule.Properties!.EventPattern as { 'detail-type': string[] })['detail-type'])
           .sort(),
       ).toEqual([['MessageReceived.v1'], ['ReplyCompleted.v1']]);
     });
