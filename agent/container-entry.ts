@@ -3,6 +3,7 @@ import { createPublisher } from '../bus/index.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
+import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
@@ -80,6 +81,8 @@ export async function main(): Promise<number> {
       resolveSecret: createSecretReader(),
       // The task's user's custom skills from STATE_BUCKET's skills/ prefix.
       syncSkills: createSkillsSync({ storage, publisher, logger }),
+      // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
+      userSecrets: userSecretStoreFromEnv(),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

@@ -4,6 +4,7 @@ import { createPublisher } from '../bus/index.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
+import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
@@ -37,6 +38,8 @@ function createHandler(context: Context) {
     resolveSecret: createSecretReader(),
     // The turn's user's custom skills from STATE_BUCKET's skills/ prefix.
     syncSkills: createSkillsSync({ storage, publisher, logger }),
+    // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
+    userSecrets: userSecretStoreFromEnv(),
   });
   return createInvocationHandler({
     logger,

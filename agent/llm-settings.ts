@@ -26,3 +26,23 @@ export async function resolveLlmSettings(
   warn(`stored LLM settings are invalid (${parsed.error.issues[0]?.path.join('.')}); using the default`);
   return fallback;
 }
+
+/**
+ * The idle timeout of the user's Fargate task in ms: their own setting (minutes, from the settings page),
+ * else `fallbackMs`. A settings read that fails uses the fallback: a task must start all the same.
+ */
+export async function resolveIdleTimeoutMs(
+  storage: Storage,
+  userId: string,
+  fallbackMs: number,
+): Promise<number> {
+  try {
+    const { Item } = await storage.UserSettingsEntity.build(GetItemCommand).key({ userId }).send();
+    const minutes = Item?.idleTimeoutMinutes;
+    return typeof minutes === 'number' && Number.isInteger(minutes) && minutes >= 1 && minutes <= 120
+      ? minutes * 60_000
+      : fallbackMs;
+  } catch {
+    return fallbackMs;
+  }
+}

@@ -21,6 +21,10 @@ export const TurnErrors = {
     message:
       'The agent is still busy with an earlier message and could not take this one in time. Please resend it.',
   }),
+  stopped: (): UserFacingError => ({
+    code: 'STOPPED',
+    message: 'Stopped, as you asked. Send a new message to continue.',
+  }),
   internal: (): UserFacingError => ({
     code: 'AGENT_FAILED',
     message: 'The agent failed while handling this message. Please try again.',

@@ -9,7 +9,9 @@ import {
   type MessageReceived,
   type UserFacingError,
 } from '../schemas/index.ts';
+import { createStopRequests, type StopRequests } from '../schemas/stop-requests.ts';
 import type { Storage } from '../schemas/table.ts';
+import { type UserSecretStore, userSecretNameOf } from '../schemas/user-secrets.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
 import type { OpenClawAdapter, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
@@ -39,6 +41,15 @@ export interface TurnRunnerOptions {
    * locally the environment. @default (ref) => process.env[ref]
    */
   resolveSecret?: (ref: string) => Promise<string | undefined>;
+  /**
+   * Where users' own keys are (`OPENCLAW_KEY_*` references, set through the settings API). Read for the
+   * message's user only; without a store such references resolve to no key. @default none
+   */
+  userSecrets?: UserSecretStore;
+  /** Stop requests from the web chat's stop button. @default the AbortRequest items in `storage` */
+  stopRequests?: Pick<StopRequests, 'isRequested'>;
+  /** How often a running turn looks for a stop request. @default 1000 */
+  stopPollMs?: number;
   /** @default 250 */
   deltaIntervalMs?: number;
   /**
@@ -78,6 +89,23 @@ export function createTurnRunner(options: TurnRunnerOptions) {
   const { storage, publisher, sessionStore, logger, workRoot, owner } = options;
   const reserveMs = options.reserveMs ?? 5_000;
   const resolveSecret = options.resolveSecret ?? (async (ref: string) => process.env[ref]);
+  const stopRequests = options.stopRequests ?? createStopRequests(storage);
+  const stopPollMs = options.stopPollMs ?? 1_000;
+
+  /**
+   * The key an `apiKeyRef` names: a user's own (`OPENCLAW_KEY_*`) from their secret store, for this user
+   * only; any other from the deployment's secrets. Never throws: a missing key fails at the LLM, clearly.
+   */
+  async function keyFor(userId: string, ref: string | undefined): Promise<string | undefined> {
+    if (!ref) return undefined;
+    const own = userSecretNameOf(ref);
+    const read = own !== undefined ? options.userSecrets?.read(userId, own) : resolveSecret(ref);
+    return (await read?.catch(() => undefined)) ?? undefined;
+  }
+
+  /** False when the store cannot be read: a stop that cannot be seen must not break the turn. */
+  const stopRequested = (userId: string, messageId: string) =>
+    stopRequests.isRequested(userId, messageId).catch(() => false);
 
   /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
   const replayStoredReply = (messageId: string) => republishStoredReply(storage, publisher, messageId);
@@ -157,7 +185,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       // A second delivery that waited for the first one's lock finds its reply here.
       if (await replayStoredReply(messageId)) return 'answered';
       if (turn.signal?.aborted) return 'interrupted';
-      const secret = llm.apiKeyRef ? await resolveSecret(llm.apiKeyRef).catch(() => undefined) : undefined;
+      // Stopped while it waited (in a Fargate task's queue, or for the lock): answered without a turn.
+      if (await stopRequested(userId, messageId)) {
+        log.info('turn stopped by the user before it started');
+        return await fail(TurnErrors.stopped(), 'aborted');
+      }
+      const secret = await keyFor(userId, llm.apiKeyRef);
       const userDir = join(workRoot, 'users', encodeURIComponent(userId));
       const { outcome: restored, stateDir } = await sessionStore.restore(userId, userDir);
       const workspaceDir = join(stateDir, 'workspace');
@@ -175,6 +208,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       turn.signal?.addEventListener('abort', interrupt, { once: true });
       // A signal that fired while the turn got ready (restore, OpenClaw import) fires no event any more.
       if (turn.signal?.aborted) interrupt();
+      let stopped = false;
+      const stopPoll = setInterval(async () => {
+        if (stopped || abort.signal.aborted || !(await stopRequested(userId, messageId))) return;
+        stopped = true;
+        abort.abort(new Error('turn stopped by the user'));
+      }, stopPollMs);
       let result: OpenClawTurnResult;
       try {
         result = await adapter.runTurn({
@@ -192,6 +231,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         });
       } finally {
         clearTimeout(timer);
+        clearInterval(stopPoll);
         turn.signal?.removeEventListener('abort', interrupt);
       }
 
@@ -215,6 +255,10 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         // Handed back unanswered: the runtime that takes the message next answers it in full.
         log.warn('turn interrupted; message handed back unanswered', { savedBytes });
         return 'interrupted';
+      }
+      if (stopped) {
+        log.info('turn stopped by the user', { chars: result.text.length });
+        return await fail(TurnErrors.stopped(), 'aborted', result.text);
       }
       if (result.aborted) {
         // Keep what the user already saw streaming, and say why it stopped.

@@ -27,7 +27,7 @@ const message = {
 };
 
 describe('the routing table', () => {
-  it('sends every user message, from every channel, to the runtime selector and only there', async () => {
+  it('sends every user message, from every channel, to the runtime selector and the history, and only there', async () => {
     // Prepare
     const { bus, received } = busWithRecordingTargets();
     const sources = [
@@ -49,9 +49,13 @@ describe('the routing table', () => {
     await bus.idle();
 
     // Assess
-    expect(received).toEqual(
+    expect(received.filter((r) => r.target === 'runtime-selector')).toEqual(
       sources.map((source) => ({ target: 'runtime-selector', detailType: 'MessageReceived.v1', source })),
     );
+    expect(received.filter((r) => r.target === 'history')).toEqual(
+      sources.map((source) => ({ target: 'history', detailType: 'MessageReceived.v1', source })),
+    );
+    expect(received).toHaveLength(sources.length * 2);
   });
 
   it("sends the agent's PendingMessagesWaiting to the runtime selector, and ignores it from anyone else", async () => {
@@ -72,10 +76,11 @@ describe('the routing table', () => {
     ]);
   });
 
-  it("sends each channel's replies to that channel's consumer only, and never a message to the agent directly", async () => {
+  it("sends each channel's replies to that channel's consumer, completed ones also to the history, and never a message to the agent directly", async () => {
     // Prepare
     const { bus, received } = busWithRecordingTargets();
     const reply = { ...message, inReplyTo: 'msg-1', seq: 0, status: 'ok', text: 'hi' };
+    const delta = { ...message, inReplyTo: 'msg-1', seq: 0, text: 'h' };
 
     // Act
     bus.putEvents([
@@ -85,19 +90,30 @@ describe('the routing table', () => {
         DetailType: 'ReplyCompleted.v1',
         Detail: JSON.stringify({ ...reply, replyTo: { channel: 'telegram', address: { chatId: 1 } } }),
       },
+      { Source: 'openclaw.agent', DetailType: 'ReplyDelta.v1', Detail: JSON.stringify(delta) },
     ]);
     await bus.idle();
 
     // Assess
-    expect(received).toEqual([
-      { target: 'web-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
-      { target: 'telegram-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { target: 'web-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
+        { target: 'telegram-consumer', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
+        { target: 'web-consumer', detailType: 'ReplyDelta.v1', source: 'openclaw.agent' },
+      ]),
+    );
+    // Deltas are worthless to the history: only the two completed replies reach it.
+    expect(received.filter((r) => r.target === 'history')).toEqual([
+      { target: 'history', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
+      { target: 'history', detailType: 'ReplyCompleted.v1', source: 'openclaw.agent' },
     ]);
+    expect(received).toHaveLength(5);
     // The agent is invoked by the runtime selector, not by a rule; its retry settings still live here.
     expect(ROUTES.some((route) => route.target === 'agent')).toBe(false);
     expect(Object.keys(TARGETS).sort()).toEqual([
       'agent',
       'discord-consumer',
+      'history',
       'runtime-selector',
       'schedule-producer',
       'slack-consumer',

@@ -19,7 +19,8 @@ export type TargetId =
   | 'telegram-consumer'
   | 'discord-consumer'
   | 'slack-consumer'
-  | 'schedule-producer';
+  | 'schedule-producer'
+  | 'history';
 
 /**
  * EventBridge's own retries when it cannot invoke a target (throttled, unavailable). It hands a Lambda
@@ -93,6 +94,12 @@ export const TARGETS: Readonly<Record<TargetId, TargetDefinition>> = {
   'schedule-producer': {
     description: 'Turns a fired schedule into its owner’s MessageReceived.',
     // Deduped on job and fire time: a retry publishes the message once.
+    retryAttempts: 2,
+    maxEventAgeSeconds: 3600,
+  },
+  history: {
+    description: 'Keeps each user’s conversation history: their messages and the completed replies.',
+    // Idempotent and order-independent upserts: a retry writes the same values again.
     retryAttempts: 2,
     maxEventAgeSeconds: 3600,
   },
@@ -178,5 +185,19 @@ export const ROUTES: readonly Route[] = [
     },
     target: 'web-consumer',
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 300 },
+  },
+  {
+    name: 'messages-to-history',
+    description: 'User messages from every channel are kept in their conversation’s history.',
+    pattern: { source: INGRESS_SOURCES, 'detail-type': ['MessageReceived.v1'] },
+    target: 'history',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
+  },
+  {
+    name: 'replies-to-history',
+    description: 'Completed replies (never the deltas) are kept next to their user message.',
+    pattern: { source: [EventSources.agent], 'detail-type': ['ReplyCompleted.v1'] },
+    target: 'history',
+    delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },
   },
 ];

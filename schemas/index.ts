@@ -70,6 +70,8 @@ export {
   SendMessageFrameSchema,
   ServerFrameSchema,
   StatusFrameSchema,
+  StopFrameSchema,
+  StoppingFrameSchema,
 } from './web-socket.ts';
 
 // Stored items: the DynamoDB entities live in table.ts, imported directly (it pulls in the AWS SDK).

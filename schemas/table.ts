@@ -4,6 +4,7 @@ import { Entity } from 'dynamodb-toolbox/entity';
 import { boolean } from 'dynamodb-toolbox/schema/boolean';
 import { item } from 'dynamodb-toolbox/schema/item';
 import { number } from 'dynamodb-toolbox/schema/number';
+import { set } from 'dynamodb-toolbox/schema/set';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { Table } from 'dynamodb-toolbox/table';
 
@@ -115,6 +116,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       llm: string().optional(),
       /** lambda, fargate or auto; absent: the deployment default. */
       runtime: string().optional(),
+      /** Minutes the user's Fargate task may sit idle; absent: the deployment default. */
+      idleTimeoutMinutes: number().optional(),
       updatedAt: string(),
     }),
     computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'SETTINGS' }),
@@ -361,7 +364,110 @@ function createEntities(table: ReturnType<typeof createTable>) {
     computeKey: ({ userId, name }) => ({ pk: `USER#${userId}`, sk: `SKILL#${name}` }),
   });
 
+  /**
+   * One conversation in the user's history. Written by the history consumer from events the bus neither
+   * orders nor dedupes, so every field is order-independent: the message and reply ids are sets (adding
+   * one twice counts once; `messageCount` is their sizes), `createdAt`/`title` come from the earliest
+   * user message and `updatedAt` is the latest event, each set by a conditional write. An item without
+   * `createdAt` (only replies seen so far) is not listed.
+   */
+  const ConversationEntity = new Entity({
+    name: 'Conversation',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      conversationId: string().key(),
+      title: string().optional(),
+      channel: string().optional(),
+      createdAt: string().optional(),
+      updatedAt: string().optional(),
+      userMessageIds: set(string()).optional(),
+      replyIds: set(string()).optional(),
+    }),
+    computeKey: ({ userId, conversationId }) => ({ pk: `USER#${userId}`, sk: `CONV#${conversationId}` }),
+  });
+
+  /** One turn of a stored conversation, keyed by the user message id: both halves, whichever came first. */
+  const ConversationTurnEntity = new Entity({
+    name: 'ConversationTurn',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      conversationId: string().key(),
+      messageId: string().key(),
+      userText: string().optional(),
+      userAt: string().optional(),
+      replyText: string().optional(),
+      replyAt: string().optional(),
+      status: string().optional(),
+      /** JSON of the UserFacingError a failed reply carried. */
+      error: string().optional(),
+    }),
+    computeKey: ({ userId, conversationId, messageId }) => ({
+      pk: `USER#${userId}`,
+      sk: `CONVTURN#${conversationId}#${messageId}`,
+    }),
+  });
+
+  /**
+   * A conversation the user deleted: events about it from before `deletedAt` (late or redelivered) are
+   * dropped instead of re-creating it. Expires once no such event can still arrive.
+   */
+  const ConversationDeletedEntity = new Entity({
+    name: 'ConversationDeleted',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      conversationId: string().key(),
+      deletedAt: string(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId, conversationId }) => ({ pk: `USER#${userId}`, sk: `CONVDEL#${conversationId}` }),
+  });
+
+  /**
+   * The user asked to stop a message's turn (the web chat's stop button). Keyed under the asking user, so
+   * a stop for someone else's message id lands in the asker's own partition, where no turn looks.
+   */
+  const AbortRequestEntity = new Entity({
+    name: 'AbortRequest',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      messageId: string().key(),
+      requestedAt: string(),
+      expiresAt: number(),
+    }),
+    computeKey: ({ userId, messageId }) => ({ pk: `USER#${userId}`, sk: `ABORT#${messageId}` }),
+  });
+
+  /** A linked chat account listed under its user, for `GET /v1/channels`; mirrors ChannelIdentity. */
+  const UserChannelLinkEntity = new Entity({
+    name: 'UserChannelLink',
+    table,
+    timestamps: false,
+    schema: item({
+      userId: string().key(),
+      channel: string().key(),
+      channelUserId: string().key(),
+      linkedAt: string(),
+    }),
+    computeKey: ({ userId, channel, channelUserId }) => ({
+      pk: `USER#${userId}`,
+      sk: `LINK#${channel}#${channelUserId}`,
+    }),
+  });
+
   return {
+    ConversationEntity,
+    ConversationTurnEntity,
+    ConversationDeletedEntity,
+    AbortRequestEntity,
+    UserChannelLinkEntity,
     SkillEntity,
     DrainLeaseEntity,
     ScheduleJobEntity,

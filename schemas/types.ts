@@ -24,7 +24,12 @@ import type {
   RuntimePreferenceSchema,
   ScheduleFiredSchema,
 } from './events.ts';
-import type { ClientFrameSchema, SendMessageFrameSchema, ServerFrameSchema } from './web-socket.ts';
+import type {
+  ClientFrameSchema,
+  SendMessageFrameSchema,
+  ServerFrameSchema,
+  StopFrameSchema,
+} from './web-socket.ts';
 
 export type ReplyTo = z.infer<typeof ReplyToSchema>;
 export type LlmSettings = z.infer<typeof LlmSettingsSchema>;
@@ -41,6 +46,7 @@ export type PendingMessagesWaiting = z.infer<typeof PendingMessagesWaitingSchema
 export type ClientFrame = z.infer<typeof ClientFrameSchema>;
 export type SendMessageFrame = z.infer<typeof SendMessageFrameSchema>;
 export type ServerFrame = z.infer<typeof ServerFrameSchema>;
+export type StopFrame = z.infer<typeof StopFrameSchema>;
 
 // The management REST API (schemas/api.ts).
 export type ApiError = z.infer<typeof ApiErrorSchema>;

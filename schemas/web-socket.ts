@@ -29,8 +29,22 @@ export const SendMessageFrameSchema = z.object({
 
 export const PingFrameSchema = z.object({ action: z.literal('ping') });
 
-export const ClientFrameSchema = z.discriminatedUnion('action', [SendMessageFrameSchema, PingFrameSchema]);
-export const CLIENT_ACTIONS = ['sendMessage', 'ping'] as const;
+/**
+ * The stop button: ends the turn answering `messageId` (the id from its `ack`). Only the message's own
+ * user can stop it; the turn then completes with status `aborted` and the text so far.
+ */
+export const StopFrameSchema = z.object({
+  action: z.literal('stop'),
+  conversationId: ConversationIdSchema,
+  messageId: MessageIdSchema,
+});
+
+export const ClientFrameSchema = z.discriminatedUnion('action', [
+  SendMessageFrameSchema,
+  PingFrameSchema,
+  StopFrameSchema,
+]);
+export const CLIENT_ACTIONS = ['sendMessage', 'ping', 'stop'] as const;
 
 export const AckFrameSchema = z.object({
   type: z.literal('ack'),
@@ -76,6 +90,13 @@ export const StatusFrameSchema = z.object({
 
 export const PongFrameSchema = z.object({ type: z.literal('pong') });
 
+/** The answer to `stop`: the request is recorded; the turn's `completed` frame (status `aborted`) follows. */
+export const StoppingFrameSchema = z.object({
+  type: z.literal('stopping'),
+  conversationId: ConversationIdSchema,
+  messageId: MessageIdSchema,
+});
+
 export const ServerFrameSchema = z.discriminatedUnion('type', [
   AckFrameSchema,
   ErrorFrameSchema,
@@ -83,4 +104,5 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   CompletedFrameSchema,
   StatusFrameSchema,
   PongFrameSchema,
+  StoppingFrameSchema,
 ]);

@@ -31,8 +31,11 @@ export interface RuntimeSelectorDeps {
    * in-process agent locally.
    */
   invokeAgent: (invocation: AgentInvocation) => Promise<void>;
-  /** Environment for a new task: ids and settings only, never secrets (the task reads those itself). */
-  launchEnvironment: (userId: string) => Record<string, string>;
+  /**
+   * Environment for a new task: ids and settings only, never secrets (the task reads those itself). May
+   * read the user's settings (their idle timeout).
+   */
+  launchEnvironment: (userId: string) => Record<string, string> | Promise<Record<string, string>>;
   /** Where turns run for users who chose nothing. @default 'lambda' */
   defaultRuntime?: RuntimePreference;
   logger: Logger;
@@ -107,7 +110,7 @@ export function createRuntimeSelector(deps: RuntimeSelectorDeps) {
     try {
       const { taskId } = await launcher.start({
         userId,
-        environment: deps.launchEnvironment(userId),
+        environment: await deps.launchEnvironment(userId),
         // ECS client tokens are at most 64 characters, and the user id stays out of ECS metadata.
         idempotencyKey: createHash('sha256').update(`${userId}:${version}`).digest('hex').slice(0, 32),
       });

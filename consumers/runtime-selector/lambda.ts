@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { createEcsLauncher } from '../../agent/launchers/ecs-launcher.ts';
+import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createPublisher } from '../../bus/index.ts';
@@ -62,7 +63,10 @@ function createDeps() {
       if (output.StatusCode !== 202) throw new Error(`agent invoke returned ${output.StatusCode}`);
     },
     // Everything else the container needs is in its task definition.
-    launchEnvironment: (userId) => ({ USER_ID: userId, IDLE_TIMEOUT_MS: String(idleTimeoutMs) }),
+    launchEnvironment: async (userId) => ({
+      USER_ID: userId,
+      IDLE_TIMEOUT_MS: String(await resolveIdleTimeoutMs(storage, userId, idleTimeoutMs)),
+    }),
     defaultRuntime: RuntimePreferenceSchema.catch('lambda').parse(process.env.DEFAULT_RUNTIME),
     logger,
   });

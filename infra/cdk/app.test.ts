@@ -11,7 +11,13 @@ import { DeploymentConfigSchema } from './config.ts';
 import { routeBothWays, sampleEvents } from './test-support.ts';
 
 /** The targets every deployment runs; the chat channels' consumers come with their channels. */
-const DEFAULT_TARGETS: TargetId[] = ['runtime-selector', 'agent', 'web-consumer', 'schedule-producer'];
+const DEFAULT_TARGETS: TargetId[] = [
+  'runtime-selector',
+  'agent',
+  'web-consumer',
+  'schedule-producer',
+  'history',
+];
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 
@@ -195,6 +201,7 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         agent: stacks.main.agentRuntime.lambda,
         'web-consumer': stacks.main.node.findChild('WebConsumer'),
         'schedule-producer': stacks.main.scheduleProducer,
+        history: stacks.main.historyConsumer,
       });
 
       // Assess
@@ -294,7 +301,8 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       ]) {
         const ssm = JSON.stringify(withAction(statementsOf(logicalIdOf(role)), 'ssm:GetParameter'));
         expect(ssm).toContain('ANTHROPIC_API_KEY');
-        expect(ssm).toContain('OPENCLAW_KEY_*');
+        expect(ssm).toContain('users/*');
+        expect(ssm).not.toContain('OPENCLAW_KEY_');
         expect(ssm).not.toMatch(/prod\/\*|TELEGRAM|DISCORD|SLACK/);
       }
     });
@@ -933,6 +941,82 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
     templates.web.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
     templates.web.hasResourceProperties('AWS::CloudFront::Distribution', {
       DistributionConfig: Match.objectLike({ DefaultRootObject: 'index.html' }),
+    });
+  });
+
+  describe('the management API (history, settings, linked channels)', () => {
+    const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalIdOf(construct), 'Arn'] });
+    const routesTo = (construct: IConstruct) =>
+      ofType(templates.main, 'AWS::ApiGatewayV2::Route')
+        .filter((route) => {
+          const integrationId = JSON.stringify(route.Properties?.Target).match(/"Ref":"([^"]+)"/)?.[1];
+          const uri = resourcesOf(templates.main)[integrationId!]?.Properties?.IntegrationUri;
+          return JSON.stringify(uri) === JSON.stringify(arnOf(construct));
+        })
+        .map((route) => {
+          expect(route.Properties).toMatchObject({ AuthorizationType: 'JWT' });
+          return route.Properties?.RouteKey;
+        })
+        .sort();
+    const tableActions = (construct: IConstruct & { role?: IConstruct }) =>
+      statementsOf(roleOf(construct))
+        .filter((statement) => actionsOf(statement).some((action) => action.startsWith('dynamodb:')))
+        .flatMap(actionsOf)
+        .sort();
+
+    it('serves each area from its own function, every route behind the JWT authorizer', () => {
+      expect(routesTo(stacks.main.conversationsApi)).toEqual([
+        'DELETE /v1/conversations/{conversationId}',
+        'GET /v1/conversations',
+        'GET /v1/conversations/{conversationId}',
+      ]);
+      expect(routesTo(stacks.main.settingsApi)).toEqual(['GET /v1/settings', 'PUT /v1/settings']);
+      expect(routesTo(stacks.main.channelsApi)).toEqual([
+        'DELETE /v1/channels/{channel}/{channelUserId}',
+        'GET /v1/channels',
+      ]);
+    });
+
+    it('grants each function only the item operations it performs', () => {
+      expect(tableActions(stacks.main.historyConsumer)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(tableActions(stacks.main.conversationsApi)).toEqual([
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+      expect(tableActions(stacks.main.settingsApi)).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(tableActions(stacks.main.channelsApi)).toEqual(['dynamodb:DeleteItem', 'dynamodb:Query']);
+    });
+
+    it('lets the settings API write and delete users’ keys under users/ only, and never read them', () => {
+      const statements = statementsOf(roleOf(stacks.main.settingsApi));
+      const ssm = statements.filter((statement) => actionsOf(statement).some((a) => a.startsWith('ssm:')));
+      expect(ssm.flatMap(actionsOf).sort()).toEqual(['ssm:DeleteParameter', 'ssm:PutParameter']);
+      expect(JSON.stringify(ssm)).toContain('/users/*');
+      expect(JSON.stringify(ssm)).not.toMatch(/TELEGRAM|DISCORD|SLACK|ANTHROPIC/);
+      // It needs the secrets path and the default LLM's names (shown in settings), never a key value.
+      const fn = resourcesOf(templates.main)[logicalIdOf(stacks.main.settingsApi)];
+      const variables = (fn!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables).toMatchObject({
+        SECRETS_PREFIX: '/serverless-openclaw/prod/',
+        OPENCLAW_LLM_MODEL: expect.any(String),
+      });
+    });
+
+    it('feeds the history consumer MessageReceived and ReplyCompleted by the routing table’s rules', () => {
+      const rules = busRules().filter((rule) =>
+        JSON.stringify(rule.Properties?.Targets).includes(logicalIdOf(stacks.main.historyConsumer)),
+      );
+      expect(
+        rules
+          .map((rule) => (rule.Properties!.EventPattern as { 'detail-type': string[] })['detail-type'])
+          .sort(),
+      ).toEqual([['MessageReceived.v1'], ['ReplyCompleted.v1']]);
+    });
+
+    it('routes the web chat’s stop action to the web producer', () => {
+      templates.main.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'stop' });
     });
   });
 });

@@ -260,6 +260,7 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
       agent: stacks.main.agentRuntime.lambda,
       'web-consumer': stacks.main.node.findChild('WebConsumer'),
       'schedule-producer': stacks.main.scheduleProducer,
+      history: stacks.main.historyConsumer,
       ...Object.fromEntries(stacks.main.chatChannels.map((c) => [c.targetId, c.consumer])),
     });
 
@@ -267,8 +268,14 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
     expect(viaAws.flat()).not.toContain(undefined);
     expect(viaAws).toEqual(viaLocal);
     for (const target of ['telegram-consumer', 'discord-consumer', 'slack-consumer'] as TargetId[]) {
-      // Delta, completed and status, for that channel only.
-      expect(viaAws.filter((targets) => targets.includes(target))).toEqual([[target], [target], [target]]);
+      // Delta, completed and status, for that channel only; the completed reply also to the history.
+      const hits = viaAws.filter((targets) => targets.includes(target));
+      expect(hits.map((targets) => targets.filter((t) => t !== 'history'))).toEqual([
+        [target],
+        [target],
+        [target],
+      ]);
+      expect(hits.filter((targets) => targets.includes('history'))).toHaveLength(1);
     }
   });
 

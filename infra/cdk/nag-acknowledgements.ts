@@ -91,9 +91,9 @@ export function acknowledgeNagFindings(stacks: {
         'These queues are the dead-letter queues: EventBridge rule DLQs and Lambda on-failure destinations.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter/serverless-openclaw/${stage}/OPENCLAW_KEY_*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${region}:${account}:parameter/serverless-openclaw/${stage}/users/*]`,
       reason:
-        'Users name their own LLM keys OPENCLAW_KEY_<NAME> (settings); the agent may read those and the known provider keys of this deployment, nothing else under its secrets path.',
+        'Users’ own LLM keys are one SecureString per user under users/<userId>/ (settings API): the settings API may write and delete them, the agent read them (the turn runner reads the message’s own user’s only); nothing else under the secrets path.',
     },
     {
       // Built from the AWS::AccountId/AWS::Region pseudo parameters in every stack (data-stack.ts).

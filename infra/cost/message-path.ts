@@ -42,6 +42,10 @@ export const DYNAMO_STEPS = {
   watchdogSweep: { reads: 0.5, writes: 0 },
   /** task-state.ts: begin start, record launch, ready, begin stop, stopped. */
   taskStart: { reads: 1, writes: 5 },
+  /** consumers/history: per event (message and reply) the tombstone read, the turn and summary upserts. */
+  history: { reads: 1, writes: 4 },
+  /** turn-runner.ts: the stop button's AbortRequest, polled once a second while the turn runs (per second). */
+  stopPollPerSecond: { reads: 0.5, writes: 0 },
   /** consumers/api/*: one read, about every other call a write. */
   apiRequest: { reads: 0.5, writes: 0.5 },
 } as const;
@@ -134,6 +138,8 @@ export function messageRequests(
     DYNAMO_STEPS.producer,
     DYNAMO_STEPS.selector,
     DYNAMO_STEPS.turn,
+    DYNAMO_STEPS.history,
+    { reads: DYNAMO_STEPS.stopPollPerSecond.reads * turnSeconds, writes: 0 },
     { reads: DYNAMO_STEPS.delivery.reads * delivered, writes: 0 },
     // The lock is renewed while the turn runs, and the stored reply is written per KB.
     {

@@ -53,6 +53,7 @@ const FUNCTION_NAMES = {
   'telegram-producer': 'TelegramProducer',
   'discord-producer': 'DiscordProducer',
   'slack-producer': 'SlackProducer',
+  history: 'HistoryConsumer',
 };
 
 /** The size of the web chat's page load: the bundle, the page and config.json (three requests). */

@@ -9,6 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInvocationHandler } from '../../agent/invocation-handler.ts';
 import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
+import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
 import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
@@ -20,11 +21,16 @@ import { createSessionStore } from '../../agent/session-store.ts';
 import { createSkillsSync } from '../../agent/skills-sync.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
+import { createChannelsHandler } from '../../consumers/api/channels.ts';
+import { createConversationsHandler } from '../../consumers/api/conversations.ts';
 import { createLinkCodesHandler } from '../../consumers/api/link-codes.ts';
 import { createMeHandler } from '../../consumers/api/me.ts';
 import { createSchedulesHandler } from '../../consumers/api/schedules.ts';
+import { createSettingsHandler } from '../../consumers/api/settings.ts';
 import { createSkillStore } from '../../consumers/api/skill-store.ts';
 import { createSkillsHandler } from '../../consumers/api/skills.ts';
+import { createHistoryConsumer } from '../../consumers/history/handler.ts';
+import { createHistoryStore } from '../../consumers/history/store.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
@@ -37,6 +43,7 @@ import { createWebProducer } from '../../producers/web/handler.ts';
 import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../schemas/llm-defaults.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { createFileUserSecretStore } from '../../schemas/user-secrets.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
 import { renderChatPage } from '../../webcomponents/page.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config.ts';
@@ -111,6 +118,15 @@ function skillRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
     { method: 'POST', path: '/v1/skills', signedIn: true, handler },
     { method: 'PATCH', path: '/v1/skills/{name}', signedIn: true, handler },
     { method: 'DELETE', path: '/v1/skills/{name}', signedIn: true, handler },
+  ];
+}
+
+/** The conversation history API's routes; one handler routes on `routeKey`. */
+function conversationRoutes(handler: HttpApiHandler): LocalHttpRoute[] {
+  return [
+    { method: 'GET', path: '/v1/conversations', signedIn: true, handler },
+    { method: 'GET', path: '/v1/conversations/{conversationId}', signedIn: true, handler },
+    { method: 'DELETE', path: '/v1/conversations/{conversationId}', signedIn: true, handler },
   ];
 }
 
@@ -203,6 +219,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const connections = new ApiGatewayManagementApiClient(localClientConfig(`${url}/local`));
     started.push(() => connections.destroy());
     const turnTimeoutMs = options.turnTimeoutMs ?? 120_000;
+    // Users' own API keys (settings page): one 0600 file each under the data directory, as SSM on AWS.
+    const userSecretsDir = join(dataDir, 'secrets');
+    const userSecrets = createFileUserSecretStore({ dir: userSecretsDir });
     // The LLM users get by default, in this process and in its containers alike.
     const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
     const runTurn = createTurnRunner({
@@ -224,6 +243,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         publisher,
         logger: logger('agent'),
       }),
+      userSecrets,
     });
     const pending = createPendingMessages(storage);
     const taskState = createTaskStateStore(storage);
@@ -260,6 +280,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ENDPOINT_URL_EVENTBRIDGE: busEndpoint.endpoint,
         S3_FORCE_PATH_STYLE: 'true',
         OPENCLAW_WORK_ROOT: join(dataDir, 'container-work'),
+        USER_SECRETS_DIR: userSecretsDir,
         TURN_TIMEOUT_MS: String(turnTimeoutMs),
         // Inside the local launcher's 30 s between SIGTERM and SIGKILL, with time to save the state.
         SHUTDOWN_GRACE_MS: '10000',
@@ -287,7 +308,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           .finally(() => invocations.delete(run));
         invocations.add(run);
       },
-      launchEnvironment: (userId) => ({ USER_ID: userId, IDLE_TIMEOUT_MS: String(idleTimeoutMs) }),
+      launchEnvironment: async (userId) => ({
+        USER_ID: userId,
+        IDLE_TIMEOUT_MS: String(await resolveIdleTimeoutMs(storage, userId, idleTimeoutMs)),
+      }),
       defaultRuntime: options.defaultRuntime ?? 'lambda',
       logger: logger('runtime-selector'),
     });
@@ -315,6 +339,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }, options.watchdogIntervalMs ?? 15_000);
     started.push(() => clearInterval(watchdogTimer));
     targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+    const history = createHistoryStore(storage);
+    targets.history = createHistoryConsumer({ history, logger: logger('history') });
 
     const gateway = createWebSocketGateway({
       handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
@@ -398,6 +424,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
               logger: logger('api-skills'),
             }),
           ),
+        ),
+        ...(['GET', 'PUT'] as const).map((method) => ({
+          method,
+          path: '/v1/settings',
+          signedIn: true,
+          handler: asHttpHandler(
+            createSettingsHandler({ storage, userSecrets, defaultLlm, logger: logger('api-settings') }),
+          ),
+        })),
+        ...(
+          [
+            ['GET', '/v1/channels'],
+            ['DELETE', '/v1/channels/{channel}/{channelUserId}'],
+          ] as const
+        ).map(([method, path]) => ({
+          method,
+          path,
+          signedIn: true,
+          handler: asHttpHandler(createChannelsHandler({ storage, logger: logger('api-channels') })),
+        })),
+        ...conversationRoutes(
+          asHttpHandler(createConversationsHandler({ history, logger: logger('api-conversations') })),
         ),
         ...channels.routes,
       ],

@@ -110,8 +110,14 @@ export function createIdentity(options: IdentityOptions) {
         await countFailure(channel, channelUserId, nowSeconds, attempts.Item?.expiresAt);
         return { linked: false, reason: 'invalid-code' };
       }
+      const linkedAt = new Date(now()).toISOString();
+      // The per-user listing first: a crash in between leaves a listed link that does not resolve yet
+      // (harmless, and unlinking cleans it), never a working link the user cannot see or remove.
+      await storage.UserChannelLinkEntity.build(PutItemCommand)
+        .item({ userId: consumed, channel, channelUserId, linkedAt })
+        .send();
       await storage.ChannelIdentityEntity.build(PutItemCommand)
-        .item({ channel, channelUserId, userId: consumed, linkedAt: new Date(now()).toISOString() })
+        .item({ channel, channelUserId, userId: consumed, linkedAt })
         .send();
       await storage.LinkAttemptsEntity.build(DeleteItemCommand).key({ channel, channelUserId }).send();
       return { linked: true, userId: consumed };

@@ -10,7 +10,9 @@ import {
   type MessageReceived,
   type SendMessageFrame,
   type ServerFrame,
+  type StopFrame,
 } from '../../schemas/index.ts';
+import { createStopRequests } from '../../schemas/stop-requests.ts';
 import { createStorage, epochSeconds, type Storage } from '../../schemas/table.ts';
 import { removeConnection, saveConnection } from '../../schemas/web-connections.ts';
 import type { JobStore } from '../schedule/index.ts';
@@ -92,6 +94,8 @@ export function createWebProducer(deps: WebProducerDeps) {
     });
   }
 
+  const stopRequests = createStopRequests(storage, now);
+
   async function connect(event: WebSocketEvent): Promise<APIGatewayProxyResultV2> {
     const { connectionId } = event.requestContext;
     const userId = event.requestContext.authorizer?.userId ?? event.requestContext.authorizer?.principalId;
@@ -109,6 +113,35 @@ export function createWebProducer(deps: WebProducerDeps) {
     const { Item } = await storage.ConnectionEntity.build(GetItemCommand).key({ connectionId }).send();
     if (Item) await removeConnection(storage, connectionId, Item.userId);
     return { statusCode: 200 };
+  }
+
+  /** The connection's verified user, or a 401 frame. */
+  async function connectedUser(connectionId: string, clientMessageId?: string): Promise<string> {
+    const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand)
+      .key({ connectionId })
+      .send();
+    if (!connection || connection.expiresAt < epochSeconds(now())) {
+      throw new WebRequestError(
+        401,
+        'NOT_CONNECTED',
+        'This connection is not signed in; reconnect.',
+        clientMessageId,
+      );
+    }
+    return connection.userId;
+  }
+
+  /**
+   * The stop button: records a stop request under the connection's own user, which the turn answering
+   * that user's message polls. A message id of someone else's is recorded in the asker's partition, where
+   * no turn looks, so it stops nothing (and the answer does not reveal whether the id exists).
+   */
+  async function stop(event: WebSocketEvent, frame: StopFrame): Promise<APIGatewayProxyResultV2> {
+    const { connectionId } = event.requestContext;
+    const userId = await connectedUser(connectionId);
+    await stopRequests.request(userId, frame.messageId);
+    logger.info('stop requested', { connectionId, userId, messageId: frame.messageId });
+    return reply(200, { type: 'stopping', conversationId: frame.conversationId, messageId: frame.messageId });
   }
 
   async function sendMessage(
@@ -209,6 +242,7 @@ export function createWebProducer(deps: WebProducerDeps) {
     try {
       const frame = parseClientFrame(event.body, event.isBase64Encoded);
       if (frame.action === 'ping') return reply(200, { type: 'pong' });
+      if (frame.action === 'stop') return await stop(event, frame);
       clientMessageId = frame.clientMessageId;
       return await sendMessage(event, frame);
     } catch (error) {

@@ -12,9 +12,10 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { LLM_KEY_NAMES, USER_KEY_PREFIX } from '../../../schemas/common.ts';
+import { LLM_KEY_NAMES } from '../../../schemas/common.ts';
 import { EventSources } from '../../../schemas/events.ts';
 import { ACTIVE_TASKS_INDEX } from '../../../schemas/table.ts';
+import { USER_SECRETS_PATH } from '../../../schemas/user-secrets.ts';
 import { type DeploymentConfig, secretsPrefix } from '../config.ts';
 import { AgentRuntime } from '../constructs/agent-runtime.ts';
 import { ChatChannel, type ChatChannelName } from '../constructs/chat-channel.ts';
@@ -65,6 +66,14 @@ export class AppStack extends Stack {
   readonly schedulerRole: Role;
   /** Fires EventBridge Scheduler could not put on the bus, after its retries. */
   readonly scheduleDeadLetterQueue: Queue;
+  /** Keeps the conversation history (routing-table target `history`). */
+  readonly historyConsumer: NodeHandler;
+  /** `/v1/conversations`. */
+  readonly conversationsApi: NodeHandler;
+  /** `/v1/settings`. */
+  readonly settingsApi: NodeHandler;
+  /** `/v1/channels`. */
+  readonly channelsApi: NodeHandler;
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -177,9 +186,11 @@ export class AppStack extends Stack {
       allow(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/skills/*`] }));
       // LLM keys only: the agent runs tools (and a browser) on a user's behalf, so the chat bots' tokens
       // and signing secrets under the same prefix must stay out of its reach.
+      // Users' own keys (settings page) live under users/<userId>/; the turn runner reads only the
+      // message's own user's (IAM cannot tell users apart inside one agent role).
       const keyNames = new Set<string>([
         ...LLM_KEY_NAMES,
-        `${USER_KEY_PREFIX}*`,
+        `${USER_SECRETS_PATH}*`,
         ...(config.llm.apiKeyRef ? [config.llm.apiKeyRef] : []),
       ]);
       allow(
@@ -374,6 +385,7 @@ export class AppStack extends Stack {
       [HttpMethod.PATCH, '/v1/skills/{name}'],
       [HttpMethod.DELETE, '/v1/skills/{name}'],
     ];
+    const management = this.addManagementApi(table, prefix, llmEnvironment, common);
     const http = new ChannelHttpApi(this, 'Http', {
       userPool: props.userPool,
       client: props.client,
@@ -382,6 +394,7 @@ export class AppStack extends Stack {
         { method: HttpMethod.POST, path: '/v1/link-codes', handler: linkCodes },
         ...scheduleRoutes.map(([method, path]) => ({ method, path, handler: schedulesApi })),
         ...skillRoutes.map(([method, path]) => ({ method, path, handler: skillsApi })),
+        ...management.routes,
       ],
       throttling: config.throttling,
     });
@@ -411,6 +424,7 @@ export class AppStack extends Stack {
       agent: runtime.lambda,
       'web-consumer': webConsumer,
       'schedule-producer': scheduleProducer,
+      history: management.history,
     };
     for (const channel of channels) targets[channel.targetId] = channel.consumer;
     const routing = new EventRouting(this, 'Events', {
@@ -552,6 +566,10 @@ export class AppStack extends Stack {
     this.scheduleGroup = schedules;
     this.schedulerRole = schedulerRole;
     this.scheduleDeadLetterQueue = scheduleDlq;
+    this.historyConsumer = management.history;
+    this.conversationsApi = management.conversations;
+    this.settingsApi = management.settings;
+    this.channelsApi = management.channels;
     this.webSocketUrl = webSocket.stage.url;
     this.httpApiUrl = http.api.apiEndpoint;
     new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl });
@@ -565,6 +583,80 @@ export class AppStack extends Stack {
       const name = channel.channel[0]!.toUpperCase() + channel.channel.slice(1);
       new CfnOutput(this, `${name}WebhookUrl`, { value: `${this.httpApiUrl}/webhooks/${channel.channel}` });
     }
+  }
+
+  /**
+   * The web experience's management API (history, settings, linked channels), one function per area with
+   * only the item operations it performs, and the history consumer that feeds the history.
+   */
+  private addManagementApi(
+    table: TableV2,
+    prefix: string,
+    llmEnvironment: Record<string, string>,
+    common: Record<string, string>,
+  ) {
+    const history = new NodeHandler(this, 'HistoryConsumer', {
+      entry: 'consumers/history/handler.ts',
+      description: 'Keeps each conversation’s messages and completed replies for the history.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'history' },
+    });
+    // Upserts only (and the tombstone read); it never deletes and never lists.
+    grantTable(history, table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    const conversations = new NodeHandler(this, 'ApiConversations', {
+      entry: 'consumers/api/conversations.ts',
+      description: '/v1/conversations: list, open and delete the signed-in user’s conversations.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-conversations' },
+    });
+    // Query to list and open; the tombstone put and the deletes for DELETE.
+    grantTable(
+      conversations,
+      table,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    );
+    const settings = new NodeHandler(this, 'ApiSettings', {
+      entry: 'consumers/api/settings.ts',
+      description:
+        '/v1/settings: the signed-in user’s LLM (key write-only, in SSM), runtime and idle timeout.',
+      environment: {
+        ...common,
+        ...llmEnvironment,
+        SECRETS_PREFIX: prefix,
+        POWERTOOLS_SERVICE_NAME: 'api-settings',
+      },
+    });
+    grantTable(settings, table, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Write and delete users' keys, never read them: the API only ever says whether one is set.
+    settings.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:DeleteParameter'],
+        resources: [
+          this.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: `${prefix.slice(1)}${USER_SECRETS_PATH}*`,
+          }),
+        ],
+      }),
+    );
+    const channels = new NodeHandler(this, 'ApiChannels', {
+      entry: 'consumers/api/channels.ts',
+      description: '/v1/channels: the chat accounts linked to the signed-in user, and unlinking them.',
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'api-channels' },
+    });
+    grantTable(channels, table, 'dynamodb:DeleteItem', 'dynamodb:Query');
+    const routes: { method: HttpMethod; path: string; handler: NodeHandler }[] = [
+      { method: HttpMethod.GET, path: '/v1/conversations', handler: conversations },
+      { method: HttpMethod.GET, path: '/v1/conversations/{conversationId}', handler: conversations },
+      { method: HttpMethod.DELETE, path: '/v1/conversations/{conversationId}', handler: conversations },
+      { method: HttpMethod.GET, path: '/v1/settings', handler: settings },
+      { method: HttpMethod.PUT, path: '/v1/settings', handler: settings },
+      { method: HttpMethod.GET, path: '/v1/channels', handler: channels },
+      { method: HttpMethod.DELETE, path: '/v1/channels/{channel}/{channelUserId}', handler: channels },
+    ];
+    return { history, conversations, settings, channels, routes };
   }
 
   /**
