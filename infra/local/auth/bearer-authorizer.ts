@@ -3,9 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MAX_TOKEN_CHARS } from '../../../producers/web/authorizer.ts';
 import { refusalReason, type TokenVerifier } from '../../../producers/web/token-verifier.ts';
 import { IdSchema } from '../../../schemas/index.ts';
-
-/** The claims a signed-in REST request carries, as API Gateway's JWT authorizer passes them on. */
-export type JwtClaims = Record<string, string>;
+import type { LocalJwtClaims } from '../http-api.ts';
 
 /**
  * Local mode's stand-in for API Gateway's JWT authorizer on the REST routes: takes `Authorization: Bearer
@@ -14,7 +12,7 @@ export type JwtClaims = Record<string, string>;
  */
 export function createBearerAuthorizer(deps: { verifier: TokenVerifier; logger: Logger }) {
   const { verifier, logger } = deps;
-  return async function authorize(request: IncomingMessage): Promise<JwtClaims | undefined> {
+  return async function authorize(request: IncomingMessage): Promise<LocalJwtClaims | undefined> {
     const header = request.headers.authorization;
     const token = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
     if (!token || token.length > MAX_TOKEN_CHARS) {
