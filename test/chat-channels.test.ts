@@ -7,6 +7,7 @@ import { type FakeDiscordApi, slashCommand, startFakeDiscordApi } from './fixtur
 import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
 import { type FakeSlackApi, slackSignature, startFakeSlackApi } from './fixtures/fake-slack-api.ts';
 import { type FakeTelegramApi, startFakeTelegramApi, textUpdate } from './fixtures/fake-telegram-api.ts';
+import { bearer, signIn } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
 
 const TELEGRAM_TOKEN = '123456:telegram-test-token';
@@ -139,7 +140,10 @@ describe('chat channels end to end in local mode, with a real OpenClaw turn', ()
         },
       });
     const stranger = await postToSlack(mention('Am I allowed?', 'EvStranger01'), 'application/json');
-    const codeResponse = await fetch(`${stack!.url}/v1/link-codes?user=web-7`, { method: 'POST' });
+    const codeResponse = await fetch(`${stack!.url}/v1/link-codes`, {
+      method: 'POST',
+      headers: bearer((await signIn(stack!.url, 'alice')).idToken),
+    });
     const { code } = (await codeResponse.json()) as { code: string };
 
     // Act: link with the slash command, then mention the bot
@@ -181,7 +185,10 @@ describe('chat channels end to end in local mode, with a real OpenClaw turn', ()
 
   it('defers a Discord /ask within the interaction and edits in the answer', async () => {
     // Prepare: a linked Discord user
-    const codeResponse = await fetch(`${stack!.url}/v1/link-codes?user=web-8`, { method: 'POST' });
+    const codeResponse = await fetch(`${stack!.url}/v1/link-codes`, {
+      method: 'POST',
+      headers: bearer((await signIn(stack!.url, 'bob')).idToken),
+    });
     const { code } = (await codeResponse.json()) as { code: string };
     const endpoint = `${stack!.url}/webhooks/discord`;
     const linked = await discord.deliverInteraction(

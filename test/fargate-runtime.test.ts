@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm, userTexts } from './fixtures/fake-llm.ts';
+import { signIn, withToken } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
 import { connectTestSocket, type TestSocket } from './fixtures/ws-client.ts';
 
@@ -80,7 +81,7 @@ describe('the Fargate runtime in local mode: a container process started on dema
 
   it('answers five messages sent while it starts, in order, after telling the user it is waking up', async () => {
     // Prepare
-    const socket = await connectTestSocket(stack!.wsUrl);
+    const socket = await connectTestSocket(withToken(stack!.wsUrl, (await signIn(stack!.url)).idToken));
     const texts = ['one', 'two', 'three', 'four', 'five'].map((word) => `Message ${word}, please echo.`);
 
     // Act: five messages at once, before any container exists
@@ -127,7 +128,7 @@ describe('the Fargate runtime in local mode: a container process started on dema
 
     // Act: wait out the idle timeout
     await waitFor(() => !isAlive(firstPid!), idleTimeoutMs + 60_000, 'the idle container to exit');
-    const socket = await connectTestSocket(stack!.wsUrl);
+    const socket = await connectTestSocket(withToken(stack!.wsUrl, (await signIn(stack!.url)).idToken));
     const clientId = send(socket, conversationId, 'What was my first message?');
     const ack = await socket.waitFor(
       (frame): frame is Frame<'ack'> => frame.type === 'ack' && frame.clientMessageId === clientId,
@@ -154,7 +155,7 @@ describe('the Fargate runtime in local mode: a container process started on dema
 
   it('hands a turn cut short by SIGTERM (a Spot interruption) to a new container, which answers it and the next', async () => {
     // Prepare
-    const socket = await connectTestSocket(stack!.wsUrl);
+    const socket = await connectTestSocket(withToken(stack!.wsUrl, (await signIn(stack!.url)).idToken));
     const before = containerPids(stack!.output()).length;
 
     // Act: a message whose turn hangs, one behind it, then SIGTERM to the container mid-turn

@@ -5,6 +5,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './fixtures/browser.ts';
 import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
+import { signIn, withToken } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
 import { connectTestSocket } from './fixtures/ws-client.ts';
 
@@ -39,11 +40,14 @@ describe('the chat page that `npm start` serves, in headless Chromium', () => {
 
   it('connects, sends, and renders the streamed reply of a real agent turn', async () => {
     // Prepare
+    // Until the sign-in element lands, the page takes an id token from `#token=`.
+    const { idToken } = await signIn(stack.url, 'local');
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(stack.url);
+    await page.goto(`${stack.url}/chat#token=${encodeURIComponent(idToken)}`);
     await expect
       .poll(() => page.locator('[part="connection"]').getAttribute('data-state'), { timeout: 15_000 })
       .toBe('open');
+    expect(new URL(page.url()).hash).not.toContain('token');
 
     // Act
     await page.getByRole('textbox', { name: 'Message' }).fill('Hello from the browser');
@@ -65,19 +69,26 @@ describe('the chat page that `npm start` serves, in headless Chromium', () => {
 });
 
 describe('local mode without any LLM configured', () => {
-  it('starts, prints how to set one, and answers a message with that advice', async () => {
-    // Prepare: clear every variable that would choose a model
+  it('starts, prints how to set one and the generated password, and answers a message with that advice', async () => {
+    // Prepare: clear every variable that would choose a model, and every local user: `local` gets a password
     const dataDir = await mkdtemp(join(tmpdir(), 'openclaw-nollm-'));
     const stack = await startLocalProcess({
       DATA_DIR: dataDir,
       OPENCLAW_LLM_BASE_URL: '',
       ANTHROPIC_API_KEY: '',
       OPENAI_API_KEY: '',
+      LOCAL_USERS: '',
+      LOCAL_PASSWORD: '',
     });
     try {
       expect(stack.output()).toContain('No LLM is configured');
       expect(stack.output()).toContain('ANTHROPIC_API_KEY');
-      const socket = await connectTestSocket(stack.wsUrl);
+      // Printed like Jupyter's token, so the person who ran `npm start` can sign in.
+      const password = /sign in:\s+user "local", password (\S+)/.exec(stack.output())?.[1];
+      expect(password).toBeDefined();
+      const socket = await connectTestSocket(
+        withToken(stack.wsUrl, (await signIn(stack.url, 'local', password)).idToken),
+      );
 
       // Act
       socket.send({

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConversationListSchema, ConversationSchema, SettingsViewSchema } from '../schemas/api.ts';
 import type { ServerFrame } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm, userTexts } from './fixtures/fake-llm.ts';
+import { bearer, signIn, TEST_LOCAL_USERS, withToken } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
 import { connectTestSocket, type TestSocket } from './fixtures/ws-client.ts';
 
@@ -35,11 +36,22 @@ describe('the management API and the stop button through the local stack (npm st
   let llm: FakeLlm;
   let dataDir: string;
   let stack: LocalProcess;
-  const api = (path: string, user: string, init: RequestInit = {}) =>
-    fetch(`${stack.url}${path}${path.includes('?') ? '&' : '?'}user=${user}`, {
+  // Each user signs in once through the local issuer; REST calls carry the bearer token, sockets ?token=.
+  const tokens = new Map<string, Promise<string>>();
+  const tokenOf = (user: string) => {
+    if (!tokens.has(user))
+      tokens.set(
+        user,
+        signIn(stack.url, user, `test-password-${user}`).then((signedIn) => signedIn.idToken),
+      );
+    return tokens.get(user) as Promise<string>;
+  };
+  const api = async (path: string, user: string, init: RequestInit = {}) =>
+    fetch(`${stack.url}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...init.headers },
+      headers: { 'content-type': 'application/json', ...bearer(await tokenOf(user)), ...init.headers },
     });
+  const connectAs = async (user: string) => connectTestSocket(withToken(stack.wsUrl, await tokenOf(user)));
 
   beforeAll(async () => {
     llm = await startFakeLlm({
@@ -54,6 +66,7 @@ describe('the management API and the stop button through the local stack (npm st
       OPENCLAW_LLM_MODEL: 'fake-model',
       OPENCLAW_LLM_API_KEY: DEPLOYMENT_KEY,
       LOG_LEVEL: 'INFO',
+      LOCAL_USERS: `${TEST_LOCAL_USERS},carol:test-password-carol,mallory:test-password-mallory`,
     });
   });
 
@@ -70,7 +83,7 @@ describe('the management API and the stop button through the local stack (npm st
   it('uses the model and key set in settings on the next turn, never shows the key, and keeps the history', async () => {
     // Prepare
     const user = 'alice';
-    const socket = await connectTestSocket(`${stack.wsUrl}?user=${user}`);
+    const socket = await connectAs(user);
     const conversationId = `conv-settings-${Date.now()}`;
     const first = await send(socket, conversationId, 'Hello with the default model');
     await completedOf(socket, first.messageId);
@@ -113,7 +126,7 @@ describe('the management API and the stop button through the local stack (npm st
     expect(view.idleTimeoutMinutes).toBe(10);
     expect(putText + JSON.stringify(view)).not.toContain(USER_KEY);
     // The key is a file under the data directory, and never in what the stack printed
-    expect(await readdir(join(dataDir, 'secrets', user))).toEqual(['llm-api-key']);
+    expect(await readdir(join(dataDir, 'secrets', `local-${user}`))).toEqual(['llm-api-key']);
     expect(stack.output()).not.toContain(USER_KEY);
 
     // Assess: both turns are in the history, and another user cannot see them
@@ -132,7 +145,7 @@ describe('the management API and the stop button through the local stack (npm st
       404,
     );
     // Another user's turn still uses the deployment default
-    const other = await connectTestSocket(`${stack.wsUrl}?user=bob`);
+    const other = await connectAs('bob');
     const bobs = await send(other, `conv-bob-${Date.now()}`, 'Hello from bob');
     await completedOf(other, bobs.messageId);
     expect(llm.requests.at(-1)).toMatchObject({
@@ -149,8 +162,8 @@ describe('the management API and the stop button through the local stack (npm st
 
   it('stops a running turn within about a second, keeping the partial text, and only for its own user', async () => {
     // Prepare
-    const socket = await connectTestSocket(`${stack.wsUrl}?user=carol`);
-    const intruder = await connectTestSocket(`${stack.wsUrl}?user=mallory`);
+    const socket = await connectAs('carol');
+    const intruder = await connectAs('mallory');
     const conversationId = `conv-stop-${Date.now()}`;
     const ack = await send(socket, conversationId, 'Answer slowly please');
     await socket.waitFor(

@@ -6,6 +6,7 @@ import { type LocalStack, startLocalStack } from '../infra/local/stack.ts';
 import type { ServerFrame } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
 import { type FakeTelegramApi, startFakeTelegramApi } from './fixtures/fake-telegram-api.ts';
+import { bearer, signIn, TEST_USER_LIST, withToken } from './fixtures/local-auth.ts';
 import { connectTestSocket } from './fixtures/ws-client.ts';
 
 const TELEGRAM_TOKEN = '123456:scheduled-jobs-token';
@@ -47,6 +48,7 @@ describe('scheduled jobs in local mode (controllable clock, real OpenClaw turns)
         apiKeyRef: 'OPENCLAW_LLM_API_KEY',
       },
       env: { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot },
+      users: TEST_USER_LIST,
       schedulerNow: () => clock.now,
       schedulerTickMs: 0,
     });
@@ -60,9 +62,10 @@ describe('scheduled jobs in local mode (controllable clock, real OpenClaw turns)
 
   /** A call to the schedules API as a signed-in local user. */
   async function api(method: string, path: string, user: string, body?: unknown) {
-    const response = await fetch(`${stack.url}${path}?user=${encodeURIComponent(user)}`, {
+    const { idToken } = await signIn(stack.url, user);
+    const response = await fetch(`${stack.url}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(idToken) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -74,8 +77,10 @@ describe('scheduled jobs in local mode (controllable clock, real OpenClaw turns)
 
   it('fires a one-time job at its time and answers on the web chat', async () => {
     // Prepare: a signed-in web user with the chat open, and a job ten minutes from now
-    const socket = await connectTestSocket(`${stack.wsUrl}?user=web-scheduler`);
-    const created = await api('POST', '/v1/schedules', 'web-scheduler', {
+    const socket = await connectTestSocket(
+      withToken(stack.wsUrl, (await signIn(stack.url, 'alice')).idToken),
+    );
+    const created = await api('POST', '/v1/schedules', 'alice', {
       prompt: 'Remind me to stretch',
       expression: 'at(2026-11-25T07:10:00)',
       timeZone: 'UTC',
@@ -99,14 +104,14 @@ describe('scheduled jobs in local mode (controllable clock, real OpenClaw turns)
     );
     expect(reply).toMatchObject({ status: 'ok', conversationId: 'reminders' });
     // A one-time job is gone once it has run.
-    const listed = await api('GET', '/v1/schedules', 'web-scheduler');
+    const listed = await api('GET', '/v1/schedules', 'alice');
     expect(JSON.stringify(listed.body)).not.toContain('Remind me to stretch');
     await socket.close();
   }, 120_000);
 
   it('sends a recurring job’s reply to Telegram, and a paused job does not fire', async () => {
-    // Prepare: two jobs of an allow-listed Telegram user, one paused
-    const user = 'telegram:42';
+    // Prepare: two jobs of a signed-in web user that reply on Telegram chat 42, one paused
+    const user = 'bob';
     const replyTo = { channel: 'telegram', address: { chatId: 42 } };
     const active = await api('POST', '/v1/schedules', user, {
       prompt: 'Morning summary please',

@@ -4,8 +4,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm, userTexts } from './fixtures/fake-llm.ts';
+import { signIn, withToken } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
 import { connectTestSocket, type TestSocket } from './fixtures/ws-client.ts';
+
+/** Signs in as the local user and opens the chat's WebSocket with the id token. */
+async function connectSignedIn(stack: LocalProcess, headers: Record<string, string> = {}) {
+  const { idToken } = await signIn(stack.url, 'local');
+  return connectTestSocket(withToken(stack.wsUrl, idToken), headers);
+}
 
 type Frame<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
 const isType =
@@ -61,7 +68,7 @@ describe('a web conversation through the local stack (npm start) with a real Ope
   it('streams a reply, remembers the first turn in the second, and again after a restart', async () => {
     // Prepare
     stack = await start();
-    let socket = await connectTestSocket(stack.wsUrl);
+    let socket = await connectSignedIn(stack);
 
     // Act: two turns of one conversation
     const first = await converse(socket, conversationId, 'My favourite colour is teal.');
@@ -85,7 +92,7 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     await stack.stop();
     await rm(join(dataDir, 'agent-work'), { recursive: true, force: true });
     stack = await start();
-    socket = await connectTestSocket(stack.wsUrl);
+    socket = await connectSignedIn(stack);
     const third = await converse(socket, conversationId, 'And what did I ask you last?');
 
     // Assess: the new process restored the session from the blob store
@@ -99,7 +106,7 @@ describe('a web conversation through the local stack (npm start) with a real Ope
   it('answers bad input with clear error frames and keeps the connection usable', async () => {
     // Prepare
     stack ??= await start();
-    const socket = await connectTestSocket(stack.wsUrl);
+    const socket = await connectSignedIn(stack);
     const errors = () => socket.frames.filter(isType('error'));
 
     // Act
@@ -135,7 +142,7 @@ describe('a web conversation through the local stack (npm start) with a real Ope
   it('delivers the reply on the new connection when the socket drops mid-turn', async () => {
     // Prepare
     stack ??= await start();
-    const first = await connectTestSocket(stack.wsUrl);
+    const first = await connectSignedIn(stack);
     first.send({
       action: 'sendMessage',
       conversationId: `${conversationId}-drop`,
@@ -146,7 +153,7 @@ describe('a web conversation through the local stack (npm start) with a real Ope
 
     // Act: the network drops before the reply; the chat reconnects
     first.socket.terminate();
-    const second = await connectTestSocket(stack.wsUrl);
+    const second = await connectSignedIn(stack);
 
     // Assess
     const completed = await second.waitFor(
@@ -157,19 +164,22 @@ describe('a web conversation through the local stack (npm start) with a real Ope
     await second.close();
   }, 120_000);
 
-  it('refuses WebSocket connections from other sites and other host names', async () => {
+  it('refuses WebSocket connections without a token, and from other sites and host names even with one', async () => {
     stack ??= await start();
     const port = new URL(stack.url).port;
-    await expect(connectTestSocket(stack.wsUrl, { Origin: 'https://evil.example' })).rejects.toThrow('401');
-    await expect(connectTestSocket(stack.wsUrl, { Host: `rebound.example:${port}` })).rejects.toThrow('401');
-    const sameSite = await connectTestSocket(stack.wsUrl, { Origin: stack.url });
+    const { idToken } = await signIn(stack.url, 'local');
+    const url = withToken(stack.wsUrl, idToken);
+    await expect(connectTestSocket(stack.wsUrl, { Origin: stack.url })).rejects.toThrow('401');
+    await expect(connectTestSocket(url, { Origin: 'https://evil.example' })).rejects.toThrow('401');
+    await expect(connectTestSocket(url, { Host: `rebound.example:${port}` })).rejects.toThrow('401');
+    const sameSite = await connectTestSocket(url, { Origin: stack.url });
     await sameSite.close();
   });
 
   it('acknowledges a resent message as a duplicate and answers it once', async () => {
     // Prepare
     stack ??= await start();
-    const socket = await connectTestSocket(stack.wsUrl);
+    const socket = await connectSignedIn(stack);
     const frame = {
       action: 'sendMessage',
       conversationId: `${conversationId}-dup`,
@@ -211,7 +221,7 @@ describe('when the LLM endpoint is down', () => {
       LOCAL_TURN_TIMEOUT_MS: '20000',
     });
     try {
-      const socket = await connectTestSocket(stack.wsUrl);
+      const socket = await connectSignedIn(stack);
       const startedAt = Date.now();
 
       // Act

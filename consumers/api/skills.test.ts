@@ -296,7 +296,11 @@ describe('the custom skills API (/v1/skills)', () => {
         { method: 'POST', path: '/v1/skills', signedIn: true, handler },
         { method: 'GET', path: '/v1/skills', signedIn: true, handler },
       ],
-      authorize: (_request, query) => query.get('user') ?? undefined,
+      // The bearer check is local-auth's (tested there); this test is about the upload bodies.
+      authorize: (request) => {
+        const user = new URL(request.url ?? '/', 'http://localhost').searchParams.get('user');
+        return user ? { sub: user } : undefined;
+      },
     });
     const server = createServer((req, res) => void api(req, res));
     await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));

@@ -478,13 +478,26 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       }
     });
 
-    it('lets only an admin create users, and signs in with SRP', () => {
+    it('lets only an admin create users; a browser client (no secret) signs in with a password or SRP and refreshes', () => {
       templates.auth.hasResourceProperties('AWS::Cognito::UserPool', {
         AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       });
-      templates.auth.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-        GenerateSecret: false,
-        ExplicitAuthFlows: Match.arrayWith(['ALLOW_USER_SRP_AUTH']),
+      const [client, ...others] = ofType(templates.auth, 'AWS::Cognito::UserPoolClient');
+      expect(others).toEqual([]);
+      const properties = client?.Properties ?? {};
+      expect(properties.GenerateSecret).toBe(false);
+      // The sign-in element's flows (the local issuer speaks the same two), SRP, and the operator's admin flow.
+      expect([...(properties.ExplicitAuthFlows as string[])].sort()).toEqual([
+        'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+        'ALLOW_REFRESH_TOKEN_AUTH',
+        'ALLOW_USER_PASSWORD_AUTH',
+        'ALLOW_USER_SRP_AUTH',
+      ]);
+      expect(properties).toMatchObject({
+        PreventUserExistenceErrors: 'ENABLED',
+        EnableTokenRevocation: true,
+        RefreshTokenValidity: 43_200,
+        IdTokenValidity: 60,
       });
     });
   });

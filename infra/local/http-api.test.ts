@@ -45,7 +45,11 @@ describe('the local HTTP API (API Gateway v2 events for the same handlers)', () 
           },
         },
       ],
-      authorize: (request) => (request.headers['x-test-user'] as string | undefined) ?? undefined,
+      // The stack's real authorizer verifies bearer tokens (test/local-auth.test.ts); here a header stands in.
+      authorize: async (request) => {
+        const sub = request.headers['x-test-user'] as string | undefined;
+        return sub ? { sub, 'cognito:username': sub } : undefined;
+      },
       maxBodyBytes: 1024,
     });
     server = createServer(async (req, res) => {
@@ -113,7 +117,13 @@ describe('the local HTTP API (API Gateway v2 events for the same handlers)', () 
 
     // Assess
     expect(anonymous.status).toBe(401);
-    expect(await signedIn.json()).toEqual({ jwt: { claims: { sub: 'user-1' }, scopes: [] } });
+    expect(await anonymous.json()).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringContaining('Bearer'),
+    });
+    expect(await signedIn.json()).toEqual({
+      jwt: { claims: { sub: 'user-1', 'cognito:username': 'user-1' }, scopes: [] },
+    });
   });
 
   it('matches path parameters as API Gateway does, and names the route as declared', async () => {

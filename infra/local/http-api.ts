@@ -14,10 +14,16 @@ export interface LocalHttpRoute {
   signedIn?: boolean;
 }
 
+/** The verified JWT claims of a signed-in request (at least `sub`), as API Gateway passes them on. */
+export type LocalJwtClaims = { sub: string } & Record<string, string>;
+
 export interface LocalHttpApiOptions {
   routes: readonly LocalHttpRoute[];
-  /** Local mode's stand-in for the Cognito JWT authorizer: the signed-in user of a request, if any. */
-  authorize: (request: IncomingMessage, query: URLSearchParams) => string | undefined;
+  /**
+   * Local mode's stand-in for the Cognito JWT authorizer: the verified claims of a request's bearer token,
+   * or undefined (401). Runs only for `signedIn` routes.
+   */
+  authorize: (request: IncomingMessage) => Promise<LocalJwtClaims | undefined> | LocalJwtClaims | undefined;
   /** Bodies above this are refused with 413 before any handler runs. @default 1 MiB */
   maxBodyBytes?: number;
 }
@@ -76,9 +82,17 @@ export function createLocalHttpApi(options: LocalHttpApiOptions) {
 
     const send = (status: number, body: string) =>
       response.writeHead(status, { 'content-type': 'application/json' }).end(body);
-    const userId = route.signedIn ? options.authorize(request, url.searchParams) : undefined;
-    if (route.signedIn && !userId) {
-      send(401, JSON.stringify({ message: 'Unauthorized' }));
+    const claims = route.signedIn
+      ? await Promise.resolve(options.authorize(request)).catch(() => undefined)
+      : undefined;
+    if (route.signedIn && !claims?.sub) {
+      send(
+        401,
+        JSON.stringify({
+          code: 'UNAUTHORIZED',
+          message: 'Sign in first: send Authorization: Bearer <id token>.',
+        }),
+      );
       return true;
     }
     const body = await readBody(request, maxBodyBytes);
@@ -120,7 +134,7 @@ export function createLocalHttpApi(options: LocalHttpApiOptions) {
         stage: '$default',
         time: now.toISOString(),
         timeEpoch: now.getTime(),
-        ...(userId ? { authorizer: { jwt: { claims: { sub: userId }, scopes: [] } } } : {}),
+        ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
       },
     } as APIGatewayProxyEventV2;
 

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,13 +39,17 @@ import { createJobStore, listAllJobs } from '../../producers/schedule/jobs.ts';
 import { createLocalScheduler } from '../../producers/schedule/local-scheduler.ts';
 import { createRunOutcomeHandler } from '../../producers/schedule/run-outcome.ts';
 import { createIdentity } from '../../producers/shared/identity.ts';
+import { createWebSocketAuthorizer } from '../../producers/web/authorizer.ts';
 import { createWebProducer } from '../../producers/web/handler.ts';
-import { CLIENT_ACTIONS, IdSchema, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
+import { CLIENT_ACTIONS, type LlmSettings, type RuntimePreference } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv, llmSettingsToEnv } from '../../schemas/llm-defaults.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { createFileUserSecretStore } from '../../schemas/user-secrets.ts';
 import { buildWebComponents } from '../../webcomponents/build.ts';
-import { renderChatPage } from '../../webcomponents/page.ts';
+import { renderAppPage, renderChatPage } from '../../webcomponents/page.ts';
+import { createBearerAuthorizer } from './auth/bearer-authorizer.ts';
+import { createLocalAuth, type LocalAuthConfig } from './auth/local-auth.ts';
+import { DEFAULT_USERNAME, type LocalUser } from './auth/users.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from './aws-config.ts';
 import { createLocalChannels } from './channels.ts';
 import { startLocalDynamo } from './dynamo.ts';
@@ -59,8 +63,12 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** @default 8787; 0 picks a free port */
   port?: number;
-  /** @default '127.0.0.1': local mode has no real sign-in yet, so it is not exposed to the network */
+  /** @default '127.0.0.1': local mode is for this machine (plain HTTP, a local issuer), not the network */
   host?: string;
+  /** Who may sign in to the local issuer. @default from LOCAL_USERS / LOCAL_PASSWORD in `env`, else `local` with a generated password */
+  users?: readonly LocalUser[];
+  /** How long a wrong password is answered after. @default 500 */
+  signInFailureDelayMs?: number;
   /** The LLM users get by default. @default from ANTHROPIC_API_KEY / OPENAI_API_KEY / OPENCLAW_LLM_BASE_URL */
   defaultLlm?: LlmSettings;
   /** Environment the LLM key references are read from. @default process.env */
@@ -87,9 +95,17 @@ export interface LocalStackOptions {
   schedulerTickMs?: number;
 }
 
+/** The local issuer as a client sees it, and the default user's password when it was generated. */
+export interface LocalStackAuth extends LocalAuthConfig {
+  /** Set when no LOCAL_USERS / LOCAL_PASSWORD was given: user `local`, its password and where it is kept. */
+  generatedPassword?: { username: string; password: string; file: string };
+}
+
 export interface LocalStack {
   url: string;
   wsUrl: string;
+  /** Sign in here (Cognito's InitiateAuth protocol); the WebSocket wants `?token=`, REST `Authorization: Bearer`. */
+  auth: LocalStackAuth;
   bus: LocalBus;
   /** Ids of the container processes running now (`local:<pid>`), for tests and diagnostics. */
   runningContainers(): Promise<string[]>;
@@ -342,16 +358,42 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const history = createHistoryStore(storage);
     targets.history = createHistoryConsumer({ history, logger: logger('history') });
 
+    // Local mode's Cognito: sign-in endpoint, JWKS, and the verifier the AWS authorizer uses too.
+    const sameOrigin = (request: IncomingMessage) =>
+      isSameOrigin(request.headers.host, request.headers.origin, allowedHosts);
+    const auth = await createLocalAuth({
+      dir: join(dataDir, 'auth'),
+      baseUrl: url,
+      env,
+      ...(options.users ? { users: options.users } : {}),
+      logger: logger('local-auth'),
+      acceptRequest: sameOrigin,
+      ...(options.signInFailureDelayMs !== undefined ? { failureDelayMs: options.signInFailureDelayMs } : {}),
+    });
+    const connectAuthorizer = createWebSocketAuthorizer({
+      verifier: auth.verifier,
+      logger: logger('web-authorizer'),
+    });
     const gateway = createWebSocketGateway({
       handler: (event) => webProducer(event as Parameters<typeof webProducer>[0]),
       routeKeys: CLIENT_ACTIONS,
-      // Local mode's stand-in for the Cognito authorizer: one local user, or ?user=<id> to try several.
-      // Only pages served by this server may connect: any other site the user visits could otherwise
-      // open ws://127.0.0.1:PORT and drive the agent (and a rebound DNS name could pose as us).
+      // The same `$connect` authorizer as on AWS, on `?token=`. Only pages served by this server may
+      // connect at all: any other site the user visits could otherwise open ws://127.0.0.1:PORT with a
+      // token it got hold of (and a rebound DNS name could pose as us).
       authorize: async (request, query) => {
-        if (!isSameOrigin(request.headers.host, request.headers.origin, allowedHosts)) return undefined;
-        const userId = query.get('user') ?? 'local-user';
-        return IdSchema.safeParse(userId).success ? { userId } : undefined;
+        if (!sameOrigin(request)) {
+          logger('web-authorizer').warn('connect refused: not from this server', {
+            origin: request.headers.origin,
+          });
+          return undefined;
+        }
+        const result = await connectAuthorizer({
+          type: 'REQUEST',
+          methodArn: 'arn:aws:execute-api:local:000000000000:local/local/$connect',
+          queryStringParameters: Object.fromEntries(query),
+        } as Parameters<typeof connectAuthorizer>[0]);
+        const userId = result.context?.userId;
+        return typeof userId === 'string' ? { userId } : undefined;
       },
     });
 
@@ -449,17 +491,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ),
         ...channels.routes,
       ],
-      // The same stand-in as the WebSocket's: this server's own pages (or a local CLI), one local user.
-      authorize: (request, query) => {
-        if (!isSameOrigin(request.headers.host, request.headers.origin, allowedHosts)) return undefined;
-        const userId = query.get('user') ?? 'local-user';
-        return IdSchema.safeParse(userId).success ? userId : undefined;
-      },
+      // API Gateway's JWT authorizer on AWS; here the shared verifier on `Authorization: Bearer`.
+      authorize: createBearerAuthorizer({ verifier: auth.verifier, logger: logger('api-authorizer') }),
     });
 
     const bundle = await buildWebComponents({ outdir: join(dataDir, 'web') });
     const script = await readFile(bundle.file);
-    const page = renderChatPage({ scriptUrl: '/openclaw-chat.js', title: 'OpenClaw (local)' });
+    // The app (sign-in, chat with history, settings) at `/`; the bare embeddable chat at `/chat`, which
+    // takes an id token from `#token=` (what an embedding page with its own sign-in would hand it).
+    const page = renderAppPage({
+      scriptUrl: '/openclaw-chat.js',
+      config: {
+        title: 'OpenClaw (local)',
+        wsUrl: `ws://${host}:${port}/ws`,
+        apiUrl: url,
+        auth: { endpoint: auth.config.endpoint, clientId: auth.config.clientId },
+      },
+    });
+    const chatPage = renderChatPage({
+      scriptUrl: '/openclaw-chat.js',
+      title: 'OpenClaw (local)',
+      tokenFromFragment: true,
+    });
 
     server.on('upgrade', (request, socket, head) => {
       if (new URL(request.url ?? '/', 'http://localhost').pathname !== '/ws') return socket.destroy();
@@ -468,10 +521,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     server.on('request', async (req, res) => {
       try {
         if (await gateway.handleManagementRequest(req, res)) return;
+        if (await auth.handleRequest(req, res)) return;
         if (await httpApi(req, res)) return;
         const path = new URL(req.url ?? '/', 'http://localhost').pathname;
         if (req.method === 'GET' && path === '/') {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+        } else if (req.method === 'GET' && path === '/chat') {
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(chatPage);
         } else if (req.method === 'GET' && path === '/openclaw-chat.js') {
           res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
         } else if (req.method === 'GET' && path === '/favicon.ico') {
@@ -495,6 +551,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return {
       url,
       wsUrl: `ws://${host}:${port}/ws`,
+      auth: {
+        ...auth.config,
+        ...(auth.users.generatedPassword
+          ? { generatedPassword: { username: DEFAULT_USERNAME, ...auth.users.generatedPassword } }
+          : {}),
+      },
       bus,
       runningContainers: async () => (await launcher.list()).map((task) => task.taskId),
       tickScheduler: () => scheduler.tick(),

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on this machine, with the web chat at http://127.0.0.1:8787.
  * Settings: PORT, HOST, DATA_DIR, LOG_LEVEL, LOCAL_TURN_TIMEOUT_MS, DEFAULT_RUNTIME (lambda, fargate or
- * auto), IDLE_TIMEOUT_MS (the local container's), ALLOWED_USERS (`telegram:<id>,…`), the chat bots'
+ * auto), IDLE_TIMEOUT_MS (the local container's), ALLOWED_USERS (`telegram:<id>,…`), LOCAL_USERS
+ * (`alice:secret,bob:other`) or LOCAL_PASSWORD (for the default user `local`), the chat bots'
  * secrets (see infra/local/channels.ts), and the LLM variables printed below.
  */
 
@@ -37,12 +38,21 @@ if (llm) {
 }
 if (!['127.0.0.1', 'localhost', '::1'].includes(process.env.HOST ?? '127.0.0.1')) {
   console.warn(
-    '  WARNING: local mode has no real sign-in. Anyone who can reach this address can use your agent,\n' +
-      '  your LLM key and the tools it runs on this machine. Prefer HOST=127.0.0.1 and an SSH tunnel.\n',
+    '  WARNING: local mode serves plain HTTP. Passwords and tokens cross the network unencrypted, and\n' +
+      '  whoever signs in gets your LLM key and the tools it runs on this machine. Prefer HOST=127.0.0.1 and an SSH tunnel.\n',
   );
 }
-// Printed last: tests (and people) take this line as the sign that everything is up.
-console.log(`serverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n`);
+const generated = stack.auth.generatedPassword;
+const signIn = generated
+  ? `user "${generated.username}", password ${generated.password}\n             (kept in ${generated.file}; set LOCAL_PASSWORD or LOCAL_USERS to choose)`
+  : process.env.LOCAL_USERS?.trim()
+    ? 'the users in LOCAL_USERS'
+    : 'user "local" with LOCAL_PASSWORD';
+// Printed last: tests (and people) take the "web chat" line as the sign that everything is up.
+console.log(
+  `serverless-openclaw (local mode) is running.\n  web chat:  ${stack.url}\n  sign in:   ${signIn}\n` +
+    `  sign-in endpoint (Cognito InitiateAuth): ${stack.auth.endpoint}, client id ${stack.auth.clientId}\n`,
+);
 
 const shutdown = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);

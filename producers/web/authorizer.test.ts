@@ -1,9 +1,11 @@
 import { createSign, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { JwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebSocketAuthorizer, type TokenVerifier } from './authorizer.ts';
+import { createIdTokenVerifier, createOriginJwksFetcher } from './token-verifier.ts';
 
 const ISSUER = 'https://issuer.test/pool';
 const AUDIENCE = 'web-client';
@@ -27,10 +29,18 @@ function makeIssuer(kid: string = randomUUID()) {
   };
 }
 
-function verifierFor(jwks: { keys: object[] }): TokenVerifier {
-  const verifier = JwtVerifier.create({ issuer: ISSUER, audience: AUDIENCE, jwksUri: `${ISSUER}/jwks.json` });
-  verifier.cacheJwks(jwks as never);
-  return { verify: async (token) => ({ sub: String((await verifier.verify(token)).sub) }) };
+/** The shared verifier, its JWKS served from a loopback server as Cognito serves it. */
+async function verifierFor(jwks: { keys: object[] }): Promise<{ verifier: TokenVerifier; close(): void }> {
+  const server = createServer((_req, res) => res.end(JSON.stringify(jwks)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const verifier = createIdTokenVerifier({
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    jwksUri: `${origin}/.well-known/jwks.json`,
+    fetcher: createOriginJwksFetcher(origin),
+  });
+  return { verifier, close: () => server.close() };
 }
 
 const event = (token?: string) =>
@@ -42,12 +52,19 @@ const event = (token?: string) =>
 
 describe('the WebSocket $connect authorizer', () => {
   const issuer = makeIssuer();
-  const authorize = createWebSocketAuthorizer({
-    verifier: verifierFor(issuer.jwks),
-    logger: new Logger({ logLevel: 'SILENT' }),
+  let authorize: ReturnType<typeof createWebSocketAuthorizer>;
+  let close: () => void;
+  beforeAll(async () => {
+    const built = await verifierFor(issuer.jwks);
+    close = built.close;
+    authorize = createWebSocketAuthorizer({
+      verifier: built.verifier,
+      logger: new Logger({ logLevel: 'SILENT' }),
+    });
   });
+  afterAll(() => close());
   const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'user-123', iat: now, exp: now + 3600 };
+  const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'user-123', token_use: 'id', iat: now, exp: now + 3600 };
 
   it('allows a valid token and passes its subject on as the user id', async () => {
     const result = await authorize(event(issuer.sign(claims)));
@@ -69,6 +86,7 @@ describe('the WebSocket $connect authorizer', () => {
     // Same key id as the real key, so only the signature check can tell them apart.
     ['a token signed by a foreign key', makeIssuer(issuer.jwks.keys[0]!.kid).sign(claims)],
     ['an oversized token', 'a'.repeat(20_000)],
+    ['an access token', issuer.sign({ ...claims, token_use: 'access' })],
     ['a subject that cannot be a user id', issuer.sign({ ...claims, sub: 'USER#1 x' })],
   ])('refuses %s with Unauthorized', async (_name, token) => {
     await expect(authorize(event(token))).rejects.toThrow('Unauthorized');

@@ -1,18 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { IdSchema } from '../../schemas/index.ts';
+import { cognitoVerifierFromEnv, refusalReason, type TokenVerifier } from './token-verifier.ts';
 
-/** Verifies a bearer token and returns its subject; throws on anything it does not trust. */
-export interface TokenVerifier {
-  verify(token: string): Promise<{ sub: string }>;
-}
+export type { TokenVerifier } from './token-verifier.ts';
 
 /** Browsers cannot set headers on a WebSocket, so the token rides in the query string (`?token=`). */
 export const TOKEN_QUERY_PARAMETER = 'token';
 
 /** JWTs are a few KB; anything far larger is not a token and is refused before parsing. */
-const MAX_TOKEN_CHARS = 8 * 1024;
+export const MAX_TOKEN_CHARS = 8 * 1024;
 
 export interface WebSocketAuthorizerDeps {
   verifier: TokenVerifier;
@@ -32,8 +29,9 @@ function policy(effect: 'Allow' | 'Deny', resource: string, userId: string): API
 }
 
 /**
- * The `$connect` authorizer of the WebSocket API: verifies the Cognito JWT from the query string
- * (signature, issuer, audience, expiry, token use) and passes the user id on. Missing, expired and
+ * The `$connect` authorizer of the WebSocket API: verifies the id token from the query string with the
+ * shared verifier (signature, issuer, audience, expiry, token use) and passes the user id on. Local mode's
+ * WebSocket gateway runs this same function with the local issuer's verifier. Missing, expired and
  * foreign tokens are refused with 401 by API Gateway (we throw `Unauthorized`), and logged without the token.
  */
 export function createWebSocketAuthorizer(deps: WebSocketAuthorizerDeps) {
@@ -50,7 +48,7 @@ export function createWebSocketAuthorizer(deps: WebSocketAuthorizerDeps) {
     try {
       ({ sub } = await verifier.verify(token));
     } catch (error) {
-      logger.warn('connect refused: token not valid', { reason: (error as Error).name });
+      logger.warn('connect refused: token not valid', { reason: refusalReason(error) });
       throw new Error('Unauthorized');
     }
     if (!IdSchema.safeParse(sub).success) {
@@ -59,15 +57,6 @@ export function createWebSocketAuthorizer(deps: WebSocketAuthorizerDeps) {
     }
     return policy('Allow', event.methodArn, sub);
   };
-}
-
-/** A verifier for the app's Cognito user pool, from COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID. */
-export function cognitoVerifierFromEnv(env: NodeJS.ProcessEnv = process.env): TokenVerifier {
-  const userPoolId = env.COGNITO_USER_POOL_ID;
-  const clientId = env.COGNITO_CLIENT_ID;
-  if (!userPoolId || !clientId) throw new Error('Set COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID');
-  const verifier = CognitoJwtVerifier.create({ userPoolId, clientId, tokenUse: 'id' });
-  return { verify: async (token) => ({ sub: (await verifier.verify(token)).sub }) };
 }
 
 let defaultAuthorizer: ReturnType<typeof createWebSocketAuthorizer> | undefined;

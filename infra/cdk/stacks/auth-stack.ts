@@ -17,7 +17,9 @@ export interface AuthStackProps extends StackProps {
 /**
  * Who may talk to the agent: a Cognito user pool (Lite plan: free for the first 10,000 monthly users)
  * with self sign-up off unless configured, so an admin creates each user. The app client is public
- * (no secret: it runs in a browser) and uses SRP, or the hosted UI when a domain prefix is set.
+ * (no secret: it runs in a browser). `<openclaw-sign-in>` signs in with USER_PASSWORD_AUTH and refreshes
+ * with REFRESH_TOKEN_AUTH — the two flows local mode's issuer speaks too; SRP and the hosted UI (when a
+ * domain prefix is set) stay available.
  */
 export class AuthStack extends Stack {
   readonly userPool: UserPool;
@@ -53,10 +55,14 @@ export class AuthStack extends Stack {
     }
     this.client = this.userPool.addClient('WebClient', {
       generateSecret: false,
-      // SRP for browsers; the admin flow (IAM credentials required) lets an operator fetch a token
-      // from the CLI, e.g. to try the chat before the sign-in form of the web component exists.
-      authFlows: { userSrp: true, adminUserPassword: true },
+      // USER_PASSWORD_AUTH: the sign-in element's flow (the password goes to Cognito over TLS), the same
+      // InitiateAuth call local mode's issuer answers. SRP stays for clients that prefer it; the admin
+      // flow (IAM credentials required) lets an operator fetch a token from the CLI. CDK adds
+      // ALLOW_REFRESH_TOKEN_AUTH to any explicit list.
+      authFlows: { userPassword: true, userSrp: true, adminUserPassword: true },
       preventUserExistenceErrors: true,
+      // Sign-out revokes the refresh token (RevokeToken), so a copied one stops working.
+      enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
