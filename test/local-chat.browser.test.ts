@@ -54,7 +54,7 @@ describe('the chat page that `npm start` serves, in headless Chromium', () => {
     await page.keyboard.press('Enter');
 
     // Assess: the fake LLM's reply, streamed through OpenClaw, the bus and the WebSocket
-    const reply = page.locator('li.assistant .text');
+    const reply = page.locator('li.assistant .markdown');
     await expect.poll(() => reply.textContent(), { timeout: 90_000 }).toContain('Hello from the browser');
     // The completed frame follows the streamed text after the state is saved: allow for a loaded machine.
     await expect

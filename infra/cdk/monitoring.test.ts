@@ -47,15 +47,15 @@ describe('monitoring (dashboard, alarms, budget)', () => {
       Threshold: 4 * 3600,
       TreatMissingData: 'notBreaching',
     });
-    // 4 dead-letter alarms + schedule fires + watchdog + these 2: none duplicated, all plain (1 metric each).
+    // 5 dead-letter alarms + schedule fires + watchdog + these 2: none duplicated, all plain (1 metric each).
     const alarms = Object.values(defaults.findResources('AWS::CloudWatch::Alarm') as Resources);
-    expect(alarms).toHaveLength(8);
+    expect(alarms).toHaveLength(9);
     expect(alarms.every((a) => a.Properties?.Metrics === undefined)).toBe(true);
   });
 
   it('can turn the two extra alarms off', async () => {
     const template = await synth({ monitoring: { alarms: false } });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   }, 120_000);
 
   it('draws every expected metric on one dashboard within the free tier’s 50 metrics', () => {

@@ -17,11 +17,11 @@ describe('the requests one message causes', () => {
     const toTelegram = deliveriesOf(eventsPerMessage(telegram), 'telegram');
 
     // Assess
-    expect(toWeb).toEqual({ 'runtime-selector': 1, 'web-consumer': 11 });
-    expect(toTelegram).toEqual({ 'runtime-selector': 1, 'telegram-consumer': 11 });
+    expect(toWeb).toEqual({ 'runtime-selector': 1, 'web-consumer': 11, history: 2 });
+    expect(toTelegram).toEqual({ 'runtime-selector': 1, 'telegram-consumer': 11, history: 2 });
     // A route removed from the table is a delivery less.
     const withoutReplies = ROUTES.filter((r) => r.target !== 'web-consumer');
-    expect(deliveriesOf(eventsPerMessage(web), 'web', withoutReplies)).toEqual({ 'runtime-selector': 1 });
+    expect(deliveriesOf(eventsPerMessage(web), 'web', withoutReplies)).toEqual({ 'runtime-selector': 1, history: 2 });
   });
 
   it('counts events, invocations and storage requests of a Lambda turn', () => {
@@ -44,12 +44,13 @@ describe('the requests one message causes', () => {
       'runtime-selector': 1,
       'web-consumer': 11,
       agent: 1,
+      history: 2,
     });
     expect(requests.agentSeconds).toBe(17);
-    // producer 0.5 + selector 2 + turn 1.5 + 11 deliveries × 0.5
-    expect(requests.readUnits).toBe(9.5);
-    // producer 2 + turn 2 + 1 lock renewal (17 s) + 2 KB reply
-    expect(requests.writeUnits).toBe(7);
+    // producer 0.5 + selector 2 + turn 1.5 + history 1 + stop polls 17 s × 0.5 + 11 deliveries × 0.5
+    expect(requests.readUnits).toBe(19);
+    // producer 2 + turn 2 + history 4 + 1 lock renewal (17 s) + 2 KB reply
+    expect(requests.writeUnits).toBe(11);
     expect(requests).toMatchObject({ s3Gets: 1, s3Puts: 1, webSocketMessages: 13, httpRequests: 0 });
   });
 
