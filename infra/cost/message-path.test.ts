@@ -21,7 +21,10 @@ describe('the requests one message causes', () => {
     expect(toTelegram).toEqual({ 'runtime-selector': 1, 'telegram-consumer': 11, history: 2 });
     // A route removed from the table is a delivery less.
     const withoutReplies = ROUTES.filter((r) => r.target !== 'web-consumer');
-    expect(deliveriesOf(eventsPerMessage(web), 'web', withoutReplies)).toEqual({ 'runtime-selector': 1, history: 2 });
+    expect(deliveriesOf(eventsPerMessage(web), 'web', withoutReplies)).toEqual({
+      'runtime-selector': 1,
+      history: 2,
+    });
   });
 
   it('counts events, invocations and storage requests of a Lambda turn', () => {
