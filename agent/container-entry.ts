@@ -12,6 +12,7 @@ import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSessionStore } from './session-store.ts';
 import { createSkillsSync } from './skills-sync.ts';
+import { scheduleToolsFromEnv } from './tools/schedule-tools-from-env.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 /** A long run (browser automation, big tool chains) is why a message goes to Fargate at all. */
@@ -83,6 +84,8 @@ export async function main(): Promise<number> {
       syncSkills: createSkillsSync({ storage, publisher, logger }),
       // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
       userSecrets: userSecretStoreFromEnv(),
+      // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
+      scheduleTools: scheduleToolsFromEnv(storage),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

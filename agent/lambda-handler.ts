@@ -15,6 +15,7 @@ import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { createSessionStore } from './session-store.ts';
 import { createSkillsSync } from './skills-sync.ts';
+import { scheduleToolsFromEnv } from './tools/schedule-tools-from-env.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 const logger = new Logger({ serviceName: 'agent' });
@@ -40,6 +41,8 @@ function createHandler(context: Context) {
     syncSkills: createSkillsSync({ storage, publisher, logger }),
     // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
     userSecrets: userSecretStoreFromEnv(),
+    // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
+    scheduleTools: scheduleToolsFromEnv(storage),
   });
   return createInvocationHandler({
     logger,

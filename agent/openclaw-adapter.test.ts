@@ -186,6 +186,8 @@ describe('OpenClaw config', () => {
       workspaceDir: join(dir, 'ws'),
       // With a skill the config also allows `read`, confined to the workspace: validated as well.
       skills: ['tide-tables'],
+      // The schedule tool plugin's load path, entry and allow-list too.
+      scheduleTools: true,
     });
     await writeFile(configPath, JSON.stringify(config));
     const { stdout, stderr } = await promisify(execFile)(

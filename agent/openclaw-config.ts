@@ -2,7 +2,9 @@
 // runner takes `config` as a parameter, so no openclaw.json is written. Every key below was checked
 // against the JSON schema printed by `openclaw config schema` (openclaw 2026.9.6), and the whole
 // object passes `openclaw config validate` (see openclaw-adapter.test.ts).
+import { fileURLToPath } from 'node:url';
 import type { LlmSettings } from '../schemas/index.ts';
+import { SCHEDULE_TOOL_NAMES } from './tools/schedule-tools.ts';
 
 /** What {@link buildOpenClawConfig} needs. */
 export interface OpenClawConfigInput {
@@ -19,7 +21,17 @@ export interface OpenClawConfigInput {
   contextWindow?: number;
   /** Largest reply, in tokens. Default 8192. */
   maxTokens?: number;
+  /**
+   * Offer the agent its scheduled-job tools (`schedule_create`, … from agent/tools/schedule-plugin).
+   * They act through agent/tools/tool-bridge.ts, which the turn runner sets up. @default false
+   */
+  scheduleTools?: boolean;
 }
+
+/** The schedule tool plugin's folder; OpenClaw loads it through `plugins.load.paths`. */
+export const SCHEDULE_PLUGIN_DIR = fileURLToPath(new URL('./tools/schedule-plugin', import.meta.url));
+/** The plugin's id, as in its openclaw.plugin.json. */
+export const SCHEDULE_PLUGIN_ID = 'serverless-openclaw-schedule';
 
 /** The only agent we run; OpenClaw needs it in `agents.entries` to find the workspace. */
 export const OPENCLAW_AGENT_ID = 'main';
@@ -41,6 +53,10 @@ export const DEFAULT_API_KEY_ENV = 'OPENCLAW_LLM_API_KEY';
 export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, unknown> {
   const { llm } = input;
   const skills = input.skills ?? [];
+  const alsoAllow = [
+    ...(skills.length > 0 ? ['read'] : []),
+    ...(input.scheduleTools ? SCHEDULE_TOOL_NAMES : []),
+  ];
   return {
     models: { mode: 'replace', providers: { [llm.provider]: providerEntry(input) } },
     agents: {
@@ -58,14 +74,22 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
     // in an immutable image. Denying it also took 1.1 KB off the system prompt (7.5 → 6.4 KB).
     // `read` only with skills: OpenClaw 2026.9.6 leaves the skills prompt out when `read` is not allowed.
     // `fs.workspaceOnly` keeps it out of other users' directories and the process's files (/proc, keys).
+    // Plugin tools are allowed by name past `minimal`. Without `toolSearch: false` OpenClaw 2026.9.6 hides
+    // them behind tool_search/tool_describe/tool_call, which costs a small model two extra calls (measured).
     tools: {
       profile: 'minimal',
       deny: ['gateway'],
-      ...(skills.length > 0 ? { alsoAllow: ['read'] } : {}),
+      ...(alsoAllow.length > 0 ? { alsoAllow } : {}),
+      ...(input.scheduleTools ? { toolSearch: false } : {}),
       fs: { workspaceOnly: true },
     },
     skills: { load: { watch: false } },
-    plugins: { slots: { memory: 'none' } },
+    plugins: {
+      slots: { memory: 'none' },
+      ...(input.scheduleTools
+        ? { load: { paths: [SCHEDULE_PLUGIN_DIR] }, entries: { [SCHEDULE_PLUGIN_ID]: { enabled: true } } }
+        : {}),
+    },
   };
 }
 

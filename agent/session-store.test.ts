@@ -62,6 +62,25 @@ describe('the session store (state directory <-> S3 on s3rver)', () => {
     await expect(readFile(join(first.stateDir, 'n'))).rejects.toThrow();
   });
 
+  it("leaves OpenClaw's scratch dir tmp/ out of the snapshot, but not files merely named tmp", async () => {
+    // Prepare
+    const { stateDir: source } = await store.restore('user-tmp', join(aws.dir, 'machine-a', 'user-tmp'));
+    await mkdir(join(source, 'tmp', 'plugin-captures', 'x'), { recursive: true });
+    await writeFile(join(source, 'tmp', 'plugin-captures', 'x', 'index.ts'), 'scratch');
+    await mkdir(join(source, 'agents', 'tmp'), { recursive: true });
+    await writeFile(join(source, 'agents', 'tmp', 'kept.txt'), 'kept');
+
+    // Act
+    await store.save('user-tmp', source);
+    const restored = await store.restore('user-tmp', join(aws.dir, 'machine-b', 'user-tmp'));
+
+    // Assess
+    expect(await readFile(join(restored.stateDir, 'agents', 'tmp', 'kept.txt'), 'utf8')).toBe('kept');
+    await expect(
+      readFile(join(restored.stateDir, 'tmp', 'plugin-captures', 'x', 'index.ts')),
+    ).rejects.toThrow();
+  });
+
   it('keeps users apart', async () => {
     const a = await store.restore('user-a', join(aws.dir, 'machine-c', 'user-a'));
     await writeFile(join(a.stateDir, 'secret'), 'a only');

@@ -129,7 +129,11 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
       try {
         // SQLite's -wal and -shm files go along: OpenClaw leaves its connections open, so the latest
         // writes may live only in the WAL.
-        await tar.c({ file: archive, cwd: stateDir, gzip: true, portable: true }, ['.']);
+        // `tmp/` is OpenClaw's scratch (plugin source captures, removed in the background after a turn:
+        // archiving it raced that removal with ENOENT, measured with the schedule tool plugin).
+        await tar.c({ file: archive, cwd: stateDir, gzip: true, portable: true, filter: keepInSnapshot }, [
+          '.',
+        ]);
         body = await readFile(archive);
       } finally {
         await rm(archive, { force: true });
@@ -151,3 +155,9 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
 }
 
 export type SessionStore = ReturnType<typeof createSessionStore>;
+
+/** False for OpenClaw's scratch dir `tmp/` at the top of the state dir; tar then skips all of it. */
+function keepInSnapshot(path: string): boolean {
+  const relative = path.replace(/^\.\//, '');
+  return relative !== 'tmp' && !relative.startsWith('tmp/');
+}

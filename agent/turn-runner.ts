@@ -13,11 +13,13 @@ import { createStopRequests, type StopRequests } from '../schemas/stop-requests.
 import type { Storage } from '../schemas/table.ts';
 import { type UserSecretStore, userSecretNameOf } from '../schemas/user-secrets.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
-import type { OpenClawAdapter, OpenClawTurnResult } from './openclaw-adapter.ts';
+import type { OpenClawAdapter, OpenClawTurnRequest, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
 import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
+import { createScheduleToolSet, type ScheduleToolsDeps } from './tools/schedule-tools.ts';
+import { installToolBridge, runWithToolTurn } from './tools/tool-bridge.ts';
 import { conciseError, redactSecrets, TurnErrors } from './turn-errors.ts';
 import { republishStoredReply, storeReply } from './turn-records.ts';
 
@@ -57,6 +59,8 @@ export interface TurnRunnerOptions {
    * OpenClaw may load (`agent/skills-sync.ts`); never throws. @default none: no custom skills
    */
   syncSkills?: (message: MessageReceived, workspaceDir: string) => Promise<{ names: string[] }>;
+  /** The agent's scheduled-job tools act on this store for the turn's user. @default none: no such tools */
+  scheduleTools?: ScheduleToolsDeps;
 }
 
 export interface TurnOptions {
@@ -106,6 +110,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
   /** False when the store cannot be read: a stop that cannot be seen must not break the turn. */
   const stopRequested = (userId: string, messageId: string) =>
     stopRequests.isRequested(userId, messageId).catch(() => false);
+  if (options.scheduleTools) installToolBridge(createScheduleToolSet(options.scheduleTools));
 
   /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
   const replayStoredReply = (messageId: string) => republishStoredReply(storage, publisher, messageId);
@@ -199,6 +204,9 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       const skills = (await options.syncSkills?.(message, workspaceDir))?.names ?? [];
 
       const adapter = await options.loadAdapter();
+      // The schedule tools act for this message's user and chat only (agent/tools/tool-bridge.ts).
+      const runOpenClaw = (req: OpenClawTurnRequest) =>
+        runWithToolTurn({ userId, replyTo, conversationId }, () => adapter.runTurn(req));
       const abort = new AbortController();
       const timer = setTimeout(
         () => abort.abort(new Error('turn deadline reached')),
@@ -216,12 +224,12 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       }, stopPollMs);
       let result: OpenClawTurnResult;
       try {
-        result = await adapter.runTurn({
+        result = await runOpenClaw({
           stateDir,
           workspaceDir,
           sessionKey: sessionKeyFor(conversationId),
           prompt: message.text,
-          config: buildOpenClawConfig({ llm, workspaceDir, skills }),
+          config: buildOpenClawConfig({ llm, workspaceDir, skills, scheduleTools: !!options.scheduleTools }),
           runId: messageId,
           timeoutMs: Math.max(1_000, abortAt - Date.now()),
           abortSignal: abort.signal,

@@ -282,7 +282,14 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       const taskRole = stacks.main.agentRuntime.taskDefinition.taskRole;
       const statements = statementsOf(logicalIdOf(taskRole));
       const actions = statements.flatMap(actionsOf);
-      expect(actions.filter((action) => action.startsWith('ecs:') || action.startsWith('iam:'))).toEqual([]);
+      expect(actions.filter((action) => action.startsWith('ecs:'))).toEqual([]);
+      // Its only iam: right passes the scheduler role, for the schedule tools (asserted below).
+      expect(withAction(statements, 'iam:PassRole')).toEqual([
+        expect.objectContaining({
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stacks.main.schedulerRole), 'Arn'] },
+        }),
+      ]);
+      expect(actions.filter((action) => action.startsWith('iam:'))).toEqual(['iam:PassRole']);
       expect(actions).not.toContain('lambda:InvokeFunction');
       expect(actions).toEqual(
         expect.arrayContaining(['dynamodb:Query', 's3:GetObject', 's3:PutObject', 'ssm:GetParameter']),
@@ -855,10 +862,13 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         },
       ]);
       expect(withAction(statements, 'events:PutEvents')).toEqual([]);
-      // No role but the job managers' may touch schedules or pass the scheduler role.
-      const managerRoles = stacks.main.jobManagers.map((manager) =>
-        JSON.stringify([{ Ref: roleOf(manager) }]),
-      );
+      // No role but the job managers' (and the agent's, for its schedule tools) may touch schedules or
+      // pass the scheduler role.
+      const managerRoles = [
+        ...stacks.main.jobManagers.map((manager) => roleOf(manager)),
+        roleOf(stacks.main.agentRuntime.lambda),
+        logicalIdOf(stacks.main.agentRuntime.taskDefinition.taskRole),
+      ].map((role) => JSON.stringify([{ Ref: role }]));
       const elsewhere = ofType(templates.main, 'AWS::IAM::Policy')
         .filter((p) => !managerRoles.includes(JSON.stringify(p.Properties?.Roles)))
         .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Statement[] }).Statement)
@@ -882,6 +892,45 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
         const statements = statementsOf(roleOf(manager));
         expect(withAction(statements, 'iam:PassRole')).toHaveLength(1);
         expect(JSON.stringify(statements)).toContain(`:schedule/${groupName()}/oc-*`);
+      }
+    });
+
+    it('lets the agent (Lambda and Fargate task role) manage oc-* schedules for its schedule tools, with the settings', () => {
+      const { lambda, taskDefinition } = stacks.main.agentRuntime;
+      const taskRole = logicalIdOf(taskDefinition.taskRole);
+      const settings = {
+        SCHEDULE_GROUP_NAME: groupName(),
+        EVENT_BUS_ARN: arnOf(stacks.main.eventRouting.bus),
+        SCHEDULER_ROLE_ARN: arnOf(stacks.main.schedulerRole),
+        SCHEDULE_DLQ_ARN: arnOf(stacks.main.scheduleDeadLetterQueue),
+      };
+      expect(environmentOf(lambda)).toMatchObject(settings);
+      const container = (
+        resourcesOf(templates.main)[logicalIdOf(taskDefinition)]!.Properties!.ContainerDefinitions as {
+          Environment: { Name: string; Value: unknown }[];
+        }[]
+      )[0]!;
+      const containerEnv = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
+      expect(containerEnv).toMatchObject(settings);
+      for (const role of [roleOf(lambda), taskRole]) {
+        const statements = statementsOf(role);
+        expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('scheduler:')))).toEqual([
+          expect.objectContaining({
+            Action: [
+              'scheduler:CreateSchedule',
+              'scheduler:UpdateSchedule',
+              'scheduler:DeleteSchedule',
+              'scheduler:GetSchedule',
+            ],
+          }),
+        ]);
+        expect(JSON.stringify(statements)).toContain(`:schedule/${groupName()}/oc-*`);
+        expect(withAction(statements, 'iam:PassRole')).toContainEqual({
+          Action: 'iam:PassRole',
+          Effect: 'Allow',
+          Resource: arnOf(stacks.main.schedulerRole),
+          Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+        });
       }
     });
 
@@ -944,8 +993,11 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
               Object.keys(m.data as object).some((id) => id.includes(':scheduler:')),
           ),
         );
+      const { lambda, taskDefinition } = stacks.main.agentRuntime;
       expect(acknowledged.map((c) => c.node.path).sort()).toEqual(
-        stacks.main.jobManagers.map((manager) => manager.node.path).sort(),
+        [...stacks.main.jobManagers, lambda, taskDefinition.taskRole]
+          .map((manager) => manager.node.path)
+          .sort(),
       );
     });
   });

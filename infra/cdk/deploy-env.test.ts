@@ -32,12 +32,17 @@ describe('deploying for real', () => {
 
   // The Dockerfile's esbuild commands, exactly as it runs them, one per image.
   const bundles = [
-    { output: '/out/lambda/lambda-handler.mjs', entry: 'handler' },
-    { output: '/out/fargate/container-entry.mjs', entry: 'main' },
+    {
+      output: '/out/lambda/lambda-handler.mjs',
+      entry: 'handler',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own variable, as written there
+      root: '${LAMBDA_TASK_ROOT}/',
+    },
+    { output: '/out/fargate/container-entry.mjs', entry: 'main', root: '/app/' },
   ];
   it.each(bundles)(
     "builds a loadable $output with the Dockerfile's own esbuild command (no Docker needed)",
-    async ({ output, entry }) => {
+    async ({ output, entry, root }) => {
       // Prepare: the command that writes this bundle, writing to a temp dir instead of /out
       const dockerfile = await readFile(repoPath('agent', 'Dockerfile'), 'utf8');
       const commands = [...dockerfile.matchAll(/RUN (npx esbuild (?:[^\n]*\\\n)*[^\n]*)/g)].map((match) =>
@@ -57,6 +62,12 @@ describe('deploying for real', () => {
 
         // Assess
         expect(typeof bundle[entry]).toBe('function');
+        // The schedule tool plugin is found relative to the bundle, where the image copies it.
+        expect(await readFile(file, 'utf8')).toContain('new URL("./tools/schedule-plugin", import.meta.url)');
+        expect(dockerfile).toContain(
+          `COPY --from=build ${output.slice(0, output.lastIndexOf('/') + 1)} ${root}`,
+        );
+        expect(dockerfile).toContain(`COPY agent/tools/schedule-plugin/ ${root}tools/schedule-plugin/`);
         if (entry === 'main') {
           // As the image's CMD runs it, the bundle starts main() (import.meta.main survives bundling),
           // which refuses to run without a user.

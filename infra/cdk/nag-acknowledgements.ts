@@ -177,7 +177,12 @@ export function acknowledgeNagFindings(stacks: {
         'ecs:ListTasks has no resource-level permissions; an ecs:cluster condition keeps it to the agent’s cluster.',
     },
   ]);
-  for (const manager of main.jobManagers) {
+  // The agent manages jobs too (its schedule tools), on Lambda and in the Fargate task.
+  for (const manager of [
+    ...main.jobManagers,
+    main.agentRuntime.lambda,
+    main.agentRuntime.taskDefinition.taskRole,
+  ]) {
     acknowledge(manager, [
       {
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:${region}:${account}:schedule/${main.scheduleGroup.scheduleGroupName}/oc-*]`,

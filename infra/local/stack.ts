@@ -240,6 +240,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const userSecrets = createFileUserSecretStore({ dir: userSecretsDir });
     // The LLM users get by default, in this process and in its containers alike.
     const defaultLlm = options.defaultLlm ?? defaultLlmSettingsFromEnv(env);
+    // Scheduled jobs: the same store and ScheduleFired producer as on AWS, with a local scheduler in
+    // place of EventBridge Scheduler. Before the agent: its schedule tools use the same store.
+    const schedulerNow = options.schedulerNow ?? Date.now;
+    const scheduler = createLocalScheduler({ publisher, logger: logger('scheduler'), now: schedulerNow });
+    await scheduler.load(await listAllJobs(storage));
+    const tickMs = options.schedulerTickMs ?? 1_000;
+    if (tickMs > 0) scheduler.start(tickMs);
+    started.push(() => scheduler.stop());
+    const jobs = createJobStore({ storage, scheduler, now: schedulerNow });
     const runTurn = createTurnRunner({
       storage,
       publisher,
@@ -252,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       owner: `local:${process.pid}`,
       reserveMs: options.reserveMs ?? 3_000,
       resolveSecret: async (ref) => env[ref],
+      scheduleTools: { jobs, now: schedulerNow },
       syncSkills: createSkillsSync({
         storage,
         s3: s3.client,
@@ -397,15 +407,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     });
 
-    // Scheduled jobs: the same store and ScheduleFired producer as on AWS, with a local scheduler in
-    // place of EventBridge Scheduler.
-    const schedulerNow = options.schedulerNow ?? Date.now;
-    const scheduler = createLocalScheduler({ publisher, logger: logger('scheduler'), now: schedulerNow });
-    await scheduler.load(await listAllJobs(storage));
-    const tickMs = options.schedulerTickMs ?? 1_000;
-    if (tickMs > 0) scheduler.start(tickMs);
-    started.push(() => scheduler.stop());
-    const jobs = createJobStore({ storage, scheduler, now: schedulerNow });
     const handleFired = createScheduleFiredHandler({
       storage,
       publisher,

@@ -102,6 +102,57 @@ function atExpression(epochMs: number): string {
   return `at(${iso.slice(0, 19)})`;
 }
 
+/** A schedule read from the front of a text, and what follows it. */
+interface ReadWhen {
+  expression: string;
+  /** `in 2h`: an instant already written in UTC, so a zone would only move it. */
+  relative: boolean;
+  rest: string;
+}
+
+/** Reads the schedule at the start of `text` (cron/rate/at or a friendly form); see {@link parseScheduleRequest}. */
+function readWhen(text: string, nowMs: number): ReadWhen {
+  const explicit = /^(cron|rate|at)\s*\(([^()]*)\)/i.exec(text);
+  if (explicit) {
+    return {
+      expression: `${explicit[1]!.toLowerCase()}(${explicit[2]!.trim()})`,
+      relative: false,
+      rest: text.slice(explicit[0].length),
+    };
+  }
+  const words = text.split(/\s+/);
+  const first = words[0]!.toLowerCase();
+  let expression: string;
+  let relative = false;
+  if (first === 'in') {
+    const { amount, unit } = amountOf(words[1], '"in 30m", "in 2h" or "in 1d"');
+    expression = atExpression(nowMs + amount * UNITS[unit]!.ms);
+    relative = true;
+    words.splice(0, 2);
+  } else if (first === 'every') {
+    const second = words[1]?.toLowerCase();
+    if (second === 'day' || second === 'weekday') {
+      const [hour, minute] = clockOf(words[2]);
+      expression =
+        second === 'day' ? `cron(${minute} ${hour} * * ? *)` : `cron(${minute} ${hour} ? * MON-FRI *)`;
+      words.splice(0, 3);
+    } else {
+      const { amount, unit } = amountOf(
+        words[1],
+        '"every 15m", "every 2h", "every 1d", "every day 08:00" or "every weekday 08:00"',
+      );
+      const name = UNITS[unit]!.rate;
+      expression = `rate(${amount} ${amount === 1 ? name : `${name}s`})`;
+      words.splice(0, 2);
+    }
+  } else {
+    throw new ScheduleCommandError(
+      `"${words[0]!.slice(0, 20)}" is not a schedule. Start with in, every, cron(...), rate(...) or at(...).`,
+    );
+  }
+  return { expression, relative, rest: words.join(' ') };
+}
+
 /**
  * Reads `<expression> [tz=<zone>] <prompt>` (the text after `/schedule`). The expression is only
  * recognised here; the store validates it (fields, zone, limits) and says what is wrong.
@@ -110,45 +161,10 @@ function atExpression(epochMs: number): string {
  * // { expression: 'cron(0 8 * * ? *)', timeZone: 'Europe/Berlin', prompt: 'Morning brief' }
  */
 export function parseScheduleRequest(text: string, nowMs: number): ParsedScheduleRequest {
-  let rest = text.trim();
-  if (!rest) throw new ScheduleCommandError('Say when and what.');
-  let expression: string;
-  let relative = false;
-  const explicit = /^(cron|rate|at)\s*\(([^()]*)\)/i.exec(rest);
-  if (explicit) {
-    expression = `${explicit[1]!.toLowerCase()}(${explicit[2]!.trim()})`;
-    rest = rest.slice(explicit[0].length);
-  } else {
-    const words = rest.split(/\s+/);
-    const first = words[0]!.toLowerCase();
-    if (first === 'in') {
-      const { amount, unit } = amountOf(words[1], '"in 30m", "in 2h" or "in 1d"');
-      expression = atExpression(nowMs + amount * UNITS[unit]!.ms);
-      relative = true;
-      words.splice(0, 2);
-    } else if (first === 'every') {
-      const second = words[1]?.toLowerCase();
-      if (second === 'day' || second === 'weekday') {
-        const [hour, minute] = clockOf(words[2]);
-        expression =
-          second === 'day' ? `cron(${minute} ${hour} * * ? *)` : `cron(${minute} ${hour} ? * MON-FRI *)`;
-        words.splice(0, 3);
-      } else {
-        const { amount, unit } = amountOf(
-          words[1],
-          '"every 15m", "every 2h", "every 1d", "every day 08:00" or "every weekday 08:00"',
-        );
-        const name = UNITS[unit]!.rate;
-        expression = `rate(${amount} ${amount === 1 ? name : `${name}s`})`;
-        words.splice(0, 2);
-      }
-    } else {
-      throw new ScheduleCommandError(
-        `"${words[0]!.slice(0, 20)}" is not a schedule. Start with in, every, cron(...), rate(...) or at(...).`,
-      );
-    }
-    rest = words.join(' ');
-  }
+  const trimmed = text.trim();
+  if (!trimmed) throw new ScheduleCommandError('Say when and what.');
+  const { expression, relative, rest: afterWhen } = readWhen(trimmed, nowMs);
+  let rest = afterWhen;
   let timeZone = 'UTC';
   const zone = /^\s*tz=(\S+)/i.exec(rest);
   if (zone) {
@@ -157,8 +173,26 @@ export function parseScheduleRequest(text: string, nowMs: number): ParsedSchedul
   }
   const prompt = rest.trim();
   if (!prompt) throw new ScheduleCommandError('Add what the agent should do, after the schedule.');
-  // "in 2h" names an instant, already written in UTC: a zone would only move it.
   return { expression, timeZone: relative ? 'UTC' : timeZone, prompt };
+}
+
+/**
+ * Reads a schedule on its own (the agent's `schedule_create` tool passes it apart from the prompt):
+ * the same forms as `/schedule`. `relative` is true for `in 2h`, an instant already in UTC.
+ *
+ * @example parseScheduleWhen('in 2h', Date.parse('2026-01-01T10:00:00Z'))
+ * // { expression: 'at(2026-01-01T12:00:00)', relative: true }
+ */
+export function parseScheduleWhen(text: string, nowMs: number): { expression: string; relative: boolean } {
+  const trimmed = text.trim();
+  if (!trimmed) throw new ScheduleCommandError('Say when the job should run.');
+  const { expression, relative, rest } = readWhen(trimmed, nowMs);
+  if (rest.trim()) {
+    throw new ScheduleCommandError(
+      `"${rest.trim().slice(0, 20)}" does not belong in the schedule; give only the schedule, e.g. "in 2h" or "every day 08:00".`,
+    );
+  }
+  return { expression, relative };
 }
 
 /** `2026-11-25 08:00 Europe/Berlin`: a fire time in the job's own zone. */
@@ -193,8 +227,11 @@ export function describeJob(job: ScheduleJob): string {
   return `${shortId(job)} · ${job.expression}${job.timeZone === 'UTC' ? '' : ` ${job.timeZone}`} · ${when} · “${clip(job.prompt, 60)}”`;
 }
 
-/** The store's user-facing errors as an answer; anything else is not ours to explain. */
-function errorText(error: unknown): string | undefined {
+/**
+ * The store's user-facing errors (and ScheduleCommandError) as an answer; undefined for anything else,
+ * which is not ours to explain. Also the agent's schedule tools' error texts.
+ */
+export function scheduleErrorText(error: unknown): string | undefined {
   if (error instanceof ScheduleCommandError) return error.message;
   if (error instanceof JobValidationError || error instanceof JobLimitError) return error.message;
   if (error instanceof JobSchedulerError) return error.message;
@@ -269,7 +306,7 @@ export function createScheduleCommands(deps: ScheduleCommandsDeps) {
             return await unschedule(argument, context, prefix);
         }
       } catch (error) {
-        const text = errorText(error);
+        const text = scheduleErrorText(error);
         if (text === undefined) throw error;
         return `${text}${error instanceof ScheduleCommandError ? `\n${scheduleUsage(prefix)}` : ''}`;
       }

@@ -515,12 +515,19 @@ export class AppStack extends Stack {
     // job-store calls are item operations they already have.
     for (const channel of channels) grantTable(channel.producer, table, 'dynamodb:Query');
     grantTable(webProducer, table, 'dynamodb:Query');
-    for (const manager of jobManagers) {
-      manager.addEnvironment('SCHEDULE_GROUP_NAME', schedules.scheduleGroupName);
-      manager.addEnvironment('EVENT_BUS_ARN', routing.bus.eventBusArn);
-      manager.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
-      manager.addEnvironment('SCHEDULE_DLQ_ARN', scheduleDlq.queueArn);
-      manager.addToRolePolicy(
+    // The agent manages jobs too, through its schedule tools (agent/tools/schedule-tools.ts): on Lambda
+    // and in the Fargate task alike, with the same rights as the other job managers.
+    const jobManagerTargets: [IGrantable, { addEnvironment(name: string, value: string): unknown }][] = [
+      ...jobManagers.map((manager) => [manager, manager] as [IGrantable, NodeHandler]),
+      [runtime.lambda, runtime.lambda],
+      [runtime.taskDefinition.taskRole, runtime.container],
+    ];
+    for (const [manager, environment] of jobManagerTargets) {
+      environment.addEnvironment('SCHEDULE_GROUP_NAME', schedules.scheduleGroupName);
+      environment.addEnvironment('EVENT_BUS_ARN', routing.bus.eventBusArn);
+      environment.addEnvironment('SCHEDULER_ROLE_ARN', schedulerRole.roleArn);
+      environment.addEnvironment('SCHEDULE_DLQ_ARN', scheduleDlq.queueArn);
+      manager.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
           actions: [
             'scheduler:CreateSchedule',
@@ -537,7 +544,7 @@ export class AppStack extends Stack {
           ],
         }),
       );
-      manager.addToRolePolicy(
+      manager.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['iam:PassRole'],
           resources: [schedulerRole.roleArn],
