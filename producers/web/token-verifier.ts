@@ -96,7 +96,9 @@ export function createOriginJwksFetcher(origin: string): Fetcher {
   return {
     async fetch(uri) {
       if (new URL(uri).origin !== allowed) throw new Error(`this fetcher only fetches from ${allowed}`);
-      const response = await fetch(uri, { signal: AbortSignal.timeout(3_000) });
+      // Generous: in local mode the server fetches from itself, and a busy event loop (a cold agent
+      // start on a small machine) must not turn a good token into a refusal.
+      const response = await fetch(uri, { signal: AbortSignal.timeout(10_000) });
       if (response.status !== 200) throw new Error(`JWKS fetch returned ${response.status}`);
       return response.arrayBuffer();
     },
