@@ -15,12 +15,8 @@ import { createPublisher, LocalBus, type Route } from '../bus/index.ts';
 import { localClientConfig } from '../infra/local/aws-config.ts';
 import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
 import type { BusEnvelope, MessageReceived, ReplyCompleted } from '../schemas/index.ts';
-import {
-  type FakeLlm,
-  type FakeLlmResponse,
-  type RecordedLlmRequest,
-  startFakeLlm,
-} from './fixtures/fake-llm.ts';
+import { browserScript } from './fixtures/browser-script.ts';
+import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
 import { startLocalAws } from './fixtures/local-aws.ts';
 
 /*
@@ -59,50 +55,6 @@ async function listen(
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as AddressInfo).port, hits };
-}
-
-/** The tool results of the current turn: the messages after the last user message. */
-function turnToolTexts(request: RecordedLlmRequest): string[] {
-  const lastUser = request.messages.findLastIndex((message) => message.role === 'user');
-  return request.messages
-    .slice(lastUser + 1)
-    .filter((message) => message.role === 'tool')
-    .map((message) =>
-      typeof message.content === 'string' ? message.content : JSON.stringify(message.content),
-    );
-}
-
-function lastUserText(request: RecordedLlmRequest): string {
-  const message = request.messages.findLast((m) => m.role === 'user');
-  return typeof message?.content === 'string' ? message.content : JSON.stringify(message?.content ?? '');
-}
-
-/**
- * The fake model's plan, from the prompt: `title <url>` opens the page, lists the tabs and answers with
- * the title it read there; `open <url> …` opens each URL and repeats what the tool said; `screenshot
- * <url>` opens the page and takes a screenshot.
- */
-function browserScript(request: RecordedLlmRequest): FakeLlmResponse {
-  // OpenClaw wraps the user's text (timestamps, metadata): find the command inside it.
-  const match = /\b(title|open|screenshot) (http\S+(?: http\S+)*)/.exec(lastUserText(request));
-  const verb = match?.[1];
-  const urls = match?.[2]?.split(' ') ?? [];
-  const done = turnToolTexts(request);
-  const call = (args: Record<string, unknown>) => ({ toolCalls: [{ name: 'browser', arguments: args }] });
-  if (!verb || !request.tools.includes('browser')) return `No browser: ${request.tools.join(',')}`;
-  if (verb === 'open') {
-    if (done.length === 0)
-      return { toolCalls: urls.map((url) => ({ name: 'browser', arguments: { action: 'open', url } })) };
-    return `Tool said: ${done.join('\n---\n')}`;
-  }
-  if (done.length === 0) return call({ action: 'open', url: urls[0] });
-  if (verb === 'title') {
-    if (done.length === 1) return call({ action: 'tabs' });
-    const title = new RegExp(`"title": "([^"]*)",\\s*"url": "${urls[0]}"`).exec(done[1]!)?.[1];
-    return `The page is titled: ${title ?? '(not found)'}`;
-  }
-  if (done.length === 1) return call({ action: 'screenshot' });
-  return `Screenshot: ${done[1]}`;
 }
 
 describe('the browser tool in real turns (OpenClaw + Debian Chromium)', () => {
