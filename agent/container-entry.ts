@@ -4,6 +4,8 @@ import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
+import { browserOptionsFromEnv } from './browser/browser-from-env.ts';
+import { closeManagedBrowser } from './browser/browser-process.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
@@ -63,6 +65,12 @@ export async function main(): Promise<number> {
     return adapter;
   };
   loadAdapter().catch((error: unknown) => logger.warn('OpenClaw warm-up failed', { error: error as Error }));
+  // OpenClaw's browser tool, where this image or machine has a Chromium (agent/browser/browser-from-env.ts).
+  const browser = await browserOptionsFromEnv();
+  logger.info(browser ? 'browser tool on' : 'browser tool off: no Chromium', {
+    executablePath: browser?.executablePath,
+    allowedHostnames: browser?.allowedHostnames,
+  });
 
   const worker = createContainerWorker({
     userId,
@@ -86,6 +94,7 @@ export async function main(): Promise<number> {
       userSecrets: userSecretStoreFromEnv(),
       // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
       scheduleTools: scheduleToolsFromEnv(storage),
+      ...(browser ? { browser } : {}),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),
@@ -107,6 +116,8 @@ export async function main(): Promise<number> {
   process.stdout.write(`openclaw-container ready ${taskId}\n`);
   const exit = await worker.run();
   logger.info('container worker finished', { exit });
+  // OpenClaw starts Chromium detached and nothing of it stops it without a gateway: close it ourselves.
+  if (browser) await closeManagedBrowser(browser.portBase);
   return 0;
 }
 

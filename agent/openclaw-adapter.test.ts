@@ -188,6 +188,8 @@ describe('OpenClaw config', () => {
       skills: ['tide-tables'],
       // The schedule tool plugin's load path, entry and allow-list too.
       scheduleTools: true,
+      // And the browser block (with `gateway.port`, which places its ports).
+      browser: { executablePath: '/usr/bin/chromium', allowedHostnames: ['127.0.0.1'], portBase: 20_000 },
     });
     await writeFile(configPath, JSON.stringify(config));
     const { stdout, stderr } = await promisify(execFile)(

@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
+import { collectTurnImages, listNames, outboundMediaDir, type TurnImage } from './browser/turn-images.ts';
 import { OPENCLAW_AGENT_ID } from './openclaw-config.ts';
 
 /** One turn: a prompt into one conversation of one user. */
@@ -78,6 +79,11 @@ export interface OpenClawTurnResult {
    * stop within `settleTimeoutMs`, in which case it may still be writing the state dir.
    */
   settled: boolean;
+  /**
+   * Images produced during the turn (browser screenshots): absolute local paths, moved out of the state
+   * dir (see agent/browser/turn-images.ts). Absent when there were none.
+   */
+  images?: TurnImage[];
 }
 
 /** Runs OpenClaw turns; get one from {@link loadOpenClaw}. */
@@ -395,6 +401,8 @@ async function runLockedEmbeddedTurn(
 ): Promise<OpenClawTurnResult> {
   applyTurnEnv(req);
   await Promise.all([mkdir(req.stateDir, { recursive: true }), mkdir(req.workspaceDir, { recursive: true })]);
+  await mirrorBrowserConfig(req.config);
+  const mediaBefore = await listNames(outboundMediaDir(req.stateDir));
   const sessionKey = openClawSessionKey(req.sessionKey);
   const admission = runtime.prepareAgentRunAdmission({
     cfg: req.config,
@@ -422,10 +430,37 @@ async function runLockedEmbeddedTurn(
         if (typeof payload?.text === 'string') onPartial(payload.text);
       },
     });
-    return toTurnResult(result as RunResult, signal);
+    return withImages(toTurnResult(result as RunResult, signal), req, mediaBefore);
   } finally {
     admission.close();
   }
+}
+
+/**
+ * OpenClaw's browser service does not read the runner's `config` parameter: it loads the config file
+ * (`OPENCLAW_CONFIG_PATH`, default `<state dir>/openclaw.json`) when it handles a request, and would
+ * apply defaults (no `allowedHostnames`, default ports) without one (measured on 2026.9.6). So the
+ * browser-related keys go to one file per process, the same for every user; it holds no secrets.
+ */
+async function mirrorBrowserConfig(config: Record<string, unknown>): Promise<void> {
+  if (!config.browser) return;
+  const mirror = JSON.stringify({ browser: config.browser, gateway: config.gateway });
+  if (mirror === mirroredBrowserConfig) return;
+  const path = join(tmpdir(), `serverless-openclaw-browser-config-${process.pid}.json`);
+  await writeFile(path, mirror, { mode: 0o600 });
+  process.env.OPENCLAW_CONFIG_PATH = path;
+  mirroredBrowserConfig = mirror;
+}
+let mirroredBrowserConfig: string | undefined;
+
+/** Adds the images the turn left in the state dir; a failure to collect them must not fail the turn. */
+async function withImages(
+  result: OpenClawTurnResult,
+  req: OpenClawTurnRequest,
+  before: Set<string>,
+): Promise<OpenClawTurnResult> {
+  const images = await collectTurnImages(req.stateDir, before, req.runId).catch(() => []);
+  return images.length > 0 ? { ...result, images } : result;
 }
 
 /** The session's current transcript id, or undefined for a new session. Reads this turn's state dir. */
@@ -496,6 +531,7 @@ async function runCliProcess(
     const promptPath = join(scratch, 'prompt.txt');
     await writeFile(configPath, JSON.stringify(req.config));
     await writeFile(promptPath, req.prompt);
+    const mediaBefore = await listNames(outboundMediaDir(req.stateDir));
     const args = [
       binPath,
       'agent',
@@ -529,7 +565,7 @@ async function runCliProcess(
       const settled = await settleWithin(output, settleTimeout(req));
       return abortedResult(signal, '', settled);
     }
-    const result = cliResult(outcome);
+    const result = await withImages(cliResult(outcome), req, mediaBefore);
     if (result.text) safeCall(req.onPartialText, result.text);
     return result;
   } finally {

@@ -4,6 +4,7 @@
 // object passes `openclaw config validate` (see openclaw-adapter.test.ts).
 import { fileURLToPath } from 'node:url';
 import type { LlmSettings } from '../schemas/index.ts';
+import { type BrowserToolOptions, browserConfig } from './browser/browser-config.ts';
 import { SCHEDULE_TOOL_NAMES } from './tools/schedule-tools.ts';
 
 /** What {@link buildOpenClawConfig} needs. */
@@ -26,6 +27,12 @@ export interface OpenClawConfigInput {
    * They act through agent/tools/tool-bridge.ts, which the turn runner sets up. @default false
    */
   scheduleTools?: boolean;
+  /**
+   * Offer OpenClaw's `browser` tool, driving a headless Chromium at `executablePath`, under its strict
+   * SSRF policy (see agent/browser/browser-config.ts). Only where a Chromium exists: the Fargate image
+   * and local mode. @default off
+   */
+  browser?: BrowserToolOptions;
 }
 
 /** The schedule tool plugin's folder; OpenClaw loads it through `plugins.load.paths`. */
@@ -56,7 +63,9 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
   const alsoAllow = [
     ...(skills.length > 0 ? ['read'] : []),
     ...(input.scheduleTools ? SCHEDULE_TOOL_NAMES : []),
+    ...(input.browser ? ['browser'] : []),
   ];
+  const toolSearchOff = input.scheduleTools || input.browser;
   return {
     models: { mode: 'replace', providers: { [llm.provider]: providerEntry(input) } },
     agents: {
@@ -80,10 +89,12 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
       profile: 'minimal',
       deny: ['gateway'],
       ...(alsoAllow.length > 0 ? { alsoAllow } : {}),
-      ...(input.scheduleTools ? { toolSearch: false } : {}),
+      ...(toolSearchOff ? { toolSearch: false } : {}),
       fs: { workspaceOnly: true },
     },
     skills: { load: { watch: false } },
+    // `browser` (and `gateway.port`, which only places the browser's loopback ports: no gateway runs).
+    ...(input.browser ? browserConfig(input.browser) : {}),
     plugins: {
       slots: { memory: 'none' },
       ...(input.scheduleTools

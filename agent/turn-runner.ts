@@ -12,6 +12,7 @@ import {
 import { createStopRequests, type StopRequests } from '../schemas/stop-requests.ts';
 import type { Storage } from '../schemas/table.ts';
 import { type UserSecretStore, userSecretNameOf } from '../schemas/user-secrets.ts';
+import type { BrowserToolOptions } from './browser/browser-config.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
 import type { OpenClawAdapter, OpenClawTurnRequest, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
@@ -61,6 +62,11 @@ export interface TurnRunnerOptions {
   syncSkills?: (message: MessageReceived, workspaceDir: string) => Promise<{ names: string[] }>;
   /** The agent's scheduled-job tools act on this store for the turn's user. @default none: no such tools */
   scheduleTools?: ScheduleToolsDeps;
+  /**
+   * OpenClaw's browser tool on this runtime's Chromium (agent/browser/). Only where one exists: the
+   * Fargate image and local mode's container processes, never the Lambda runtime. @default none
+   */
+  browser?: BrowserToolOptions;
 }
 
 export interface TurnOptions {
@@ -229,7 +235,13 @@ export function createTurnRunner(options: TurnRunnerOptions) {
           workspaceDir,
           sessionKey: sessionKeyFor(conversationId),
           prompt: message.text,
-          config: buildOpenClawConfig({ llm, workspaceDir, skills, scheduleTools: !!options.scheduleTools }),
+          config: buildOpenClawConfig({
+            llm,
+            workspaceDir,
+            skills,
+            scheduleTools: !!options.scheduleTools,
+            ...(options.browser ? { browser: options.browser } : {}),
+          }),
           runId: messageId,
           timeoutMs: Math.max(1_000, abortAt - Date.now()),
           abortSignal: abort.signal,
