@@ -116,7 +116,6 @@ describe('a failed scheduled run, with real OpenClaw and the LLM down', () => {
     expect(job.status).toBe(200);
     expect(job.body).toMatchObject({
       enabled: true,
-      nextFireAt: '2026-11-26T08:00:00.000Z',
       lastFailure: {
         firedAt: '2026-11-25T08:00:00.000Z',
         attempts: MAX_RUN_ATTEMPTS,
