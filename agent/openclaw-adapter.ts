@@ -52,6 +52,13 @@ export interface OpenClawTurnRequest {
   /** Extra environment for the turn, e.g. the API key variable the config's SecretRef names. */
   env?: Record<string, string>;
   /**
+   * The workspace's `skills/` folder changed since this process's last turn in it (agent/skills-sync.ts):
+   * OpenClaw must look at it again. It caches what it found there per workspace, and only its file
+   * watcher (off in our lean config) would tell it, so a skill uploaded while a runtime is warm was
+   * never listed to the model. @default false
+   */
+  skillsChanged?: boolean;
+  /**
    * After an abort (or `timeoutMs`), how long to wait for OpenClaw's run (or the CLI process) to
    * actually stop before returning, so the state dir is not snapshotted mid-write. OpenClaw stops
    * 50–250 ms after an abort (measured). See {@link OpenClawTurnResult.settled}.
@@ -206,6 +213,8 @@ interface EmbeddedRuntime {
   prepareAgentRunAdmission: (params: Record<string, unknown>) => PreparedRunAdmission;
   createOperationalRunInstanceRef: (runId: string) => { runId: string };
   getSessionEntry: (params: Record<string, unknown>) => { sessionId?: unknown } | undefined;
+  /** What OpenClaw's skills watcher calls on a change: new discovery and a new snapshot for the workspace. */
+  bumpSkillsSnapshotVersion: (params: { workspaceDir: string; reason: string }) => number;
 }
 
 interface PreparedRunAdmission {
@@ -216,6 +225,8 @@ interface PreparedRunAdmission {
 const RUNNER_ENTRY = 'run-embedded.runtime.js';
 /** The content-hashed chunk holding the run-admission functions; the hash changes between builds. */
 const ADMISSION_CHUNK = /^admitted-run-context-[\w-]+\.mjs$/;
+/** The chunk holding the skills cache versions (module state: the copy the runner imports counts). */
+const SKILLS_REFRESH_CHUNK = /^refresh-state-[\w-]+\.mjs$/;
 /** How deep to follow the runner's static imports looking for that chunk (it is 3 deep in 2026.9.6). */
 const MAX_IMPORT_DEPTH = 4;
 const SESSION_STORE_EXPORT = './plugin-sdk/session-store-runtime';
@@ -226,10 +237,15 @@ async function loadEmbeddedRuntime(packageDir: string, manifest: PackageManifest
   // aliases that change per build, and a facade re-exporting it by name. Taking the chunk the runner
   // itself imports guarantees the admission's module state (WeakMaps keyed by admission) is the one
   // the runner checks; its `export { … as x }` list tells us the alias of each function.
-  const admissionChunk = await findImportedChunk(distDir, RUNNER_ENTRY, ADMISSION_CHUNK);
+  const [admissionChunk, refreshChunk] = (await findImportedChunks(distDir, RUNNER_ENTRY, [
+    ADMISSION_CHUNK,
+    SKILLS_REFRESH_CHUNK,
+  ])) as [string, string];
   const admissionExports = parseExportNames(await readFile(join(distDir, admissionChunk), 'utf8'));
+  const refreshExports = parseExportNames(await readFile(join(distDir, refreshChunk), 'utf8'));
   const runner = await importFile(join(distDir, RUNNER_ENTRY));
   const admission = await importFile(join(distDir, admissionChunk));
+  const refresh = await importFile(join(distDir, refreshChunk));
   const sessionStore = await importFile(join(packageDir, exportTarget(manifest, SESSION_STORE_EXPORT)));
   return {
     runEmbeddedAgent: requireFunction(runner, 'runEmbeddedAgent', RUNNER_ENTRY),
@@ -244,35 +260,47 @@ async function loadEmbeddedRuntime(packageDir: string, manifest: PackageManifest
       admissionChunk,
     ),
     getSessionEntry: requireFunction(sessionStore, 'getSessionEntry', SESSION_STORE_EXPORT),
+    bumpSkillsSnapshotVersion: requireFunction(
+      refresh,
+      refreshExports.get('bumpSkillsSnapshotVersion'),
+      refreshChunk,
+    ),
   } as EmbeddedRuntime;
 }
 
 /**
- * Walks static relative imports breadth-first from `entry` and returns the one module matching
- * `pattern` that the nearest importer pulls in. Reads only the files on the way (4 in 2026.9.6).
+ * Walks static relative imports breadth-first from `entry` and returns, for each pattern, the one module
+ * matching it that the nearest importer pulls in. One walk for all patterns: it reads only the files on
+ * the way, and stops once every pattern is found (at depth 3, 173 files, in 2026.9.6).
  */
-async function findImportedChunk(distDir: string, entry: string, pattern: RegExp): Promise<string> {
+async function findImportedChunks(distDir: string, entry: string, patterns: RegExp[]): Promise<string[]> {
+  const chunks: (string | undefined)[] = patterns.map(() => undefined);
   let frontier = [entry];
   const seen = new Set(frontier);
   for (let depth = 0; depth < MAX_IMPORT_DEPTH && frontier.length > 0; depth++) {
-    const found = new Set<string>();
+    const found = patterns.map(() => new Set<string>());
     const next: string[] = [];
     for (const file of frontier) {
       for (const specifier of staticImports(await readFile(join(distDir, file), 'utf8'))) {
         const name = specifier.slice(2);
-        if (pattern.test(name)) found.add(name);
+        const index = patterns.findIndex((pattern, i) => chunks[i] === undefined && pattern.test(name));
+        if (index >= 0) found[index]!.add(name);
         else if (!seen.has(name)) {
           seen.add(name);
           next.push(name);
         }
       }
     }
-    if (found.size === 1) return [...found][0]!;
-    if (found.size > 1)
-      throw new Error(`${entry} imports several ${pattern} chunks: ${[...found].join(', ')}`);
+    found.forEach((names, i) => {
+      if (names.size > 1)
+        throw new Error(`${entry} imports several ${patterns[i]} chunks: ${[...names].join(', ')}`);
+      if (names.size === 1) chunks[i] = [...names][0];
+    });
+    if (chunks.every((chunk) => chunk !== undefined)) return chunks as string[];
     frontier = next;
   }
-  throw new Error(`no chunk matching ${pattern} among the static imports of ${entry}`);
+  const missing = patterns.filter((_, i) => chunks[i] === undefined).join(', ');
+  throw new Error(`no chunk matching ${missing} among the static imports of ${entry}`);
 }
 
 /**
@@ -403,6 +431,12 @@ async function runLockedEmbeddedTurn(
   await Promise.all([mkdir(req.stateDir, { recursive: true }), mkdir(req.workspaceDir, { recursive: true })]);
   await mirrorBrowserConfig(req.config);
   const mediaBefore = await listNames(outboundMediaDir(req.stateDir));
+  // As the watcher would on a change: OpenClaw discovers the folder again and rebuilds the sessions'
+  // skills snapshots (`config-change` is the reason that always publishes). Inside the turn lock: no
+  // other turn is reading the cache.
+  if (req.skillsChanged) {
+    runtime.bumpSkillsSnapshotVersion({ workspaceDir: resolve(req.workspaceDir), reason: 'config-change' });
+  }
   const sessionKey = openClawSessionKey(req.sessionKey);
   const admission = runtime.prepareAgentRunAdmission({
     cfg: req.config,

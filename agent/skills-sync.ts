@@ -34,6 +34,12 @@ export interface SkillsSyncResult {
   names: string[];
   /** Skills downloaded this time (0 when the workspace copy was current: the cache hit). */
   downloaded: number;
+  /**
+   * The folder's skills differ from what the previous sync left (a skill added, replaced or removed):
+   * OpenClaw must be told to look again (`skillsChanged` of the turn), or a warm runtime keeps listing
+   * the skills it found the first time.
+   */
+  changed: boolean;
   warnings: string[];
 }
 
@@ -168,6 +174,9 @@ export function createSkillsSync(options: SkillsSyncOptions) {
     await writeFile(join(skillsDir, MANIFEST), JSON.stringify(next));
     for (const text of warnings) await warn(message, text);
     const names = Object.keys(next).sort();
+    const before = Object.keys(synced).sort();
+    const changed =
+      downloaded > 0 || names.length !== before.length || names.some((name, i) => name !== before[i]);
     if (downloaded > 0 || warnings.length > 0) {
       logger.info('custom skills synced', {
         userId,
@@ -176,7 +185,7 @@ export function createSkillsSync(options: SkillsSyncOptions) {
         skipped: warnings.length,
       });
     }
-    return { names, downloaded, warnings };
+    return { names, downloaded, changed, warnings };
   }
 
   /** Syncs the message's user's skills into `workspaceDir/skills`; never throws. */
@@ -194,7 +203,7 @@ export function createSkillsSync(options: SkillsSyncOptions) {
       });
       const text = 'Your custom skills could not be loaded for this message; the agent answers without them.';
       await warn(message, text);
-      return { names: [], downloaded: 0, warnings: [text] };
+      return { names: [], downloaded: 0, changed: true, warnings: [text] };
     }
   };
 }

@@ -59,7 +59,10 @@ export interface TurnRunnerOptions {
    * Puts the user's enabled custom skills into the workspace before the turn and returns the names
    * OpenClaw may load (`agent/skills-sync.ts`); never throws. @default none: no custom skills
    */
-  syncSkills?: (message: MessageReceived, workspaceDir: string) => Promise<{ names: string[] }>;
+  syncSkills?: (
+    message: MessageReceived,
+    workspaceDir: string,
+  ) => Promise<{ names: string[]; changed?: boolean }>;
   /** The agent's scheduled-job tools act on this store for the turn's user. @default none: no such tools */
   scheduleTools?: ScheduleToolsDeps;
   /**
@@ -207,7 +210,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       const workspaceDir = join(stateDir, 'workspace');
       await mkdir(workspaceDir, { recursive: true });
       log.info('session state restored', { restored });
-      const skills = (await options.syncSkills?.(message, workspaceDir))?.names ?? [];
+      const synced = await options.syncSkills?.(message, workspaceDir);
+      const skills = synced?.names ?? [];
 
       const adapter = await options.loadAdapter();
       // The schedule tools act for this message's user and chat only (agent/tools/tool-bridge.ts).
@@ -248,6 +252,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
           onPartialText: (text) => stream.push(text),
           // Keyless servers (Ollama, vLLM) still need OpenClaw's key reference to resolve to something.
           env: { [llm.apiKeyRef ?? DEFAULT_API_KEY_ENV]: secret || KEYLESS_PLACEHOLDER },
+          skillsChanged: synced?.changed ?? false,
         });
       } finally {
         clearTimeout(timer);

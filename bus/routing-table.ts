@@ -150,7 +150,9 @@ export const ROUTES: readonly Route[] = [
     pattern: {
       source: [EventSources.agent],
       'detail-type': ['ReplyCompleted.v1'],
-      detail: { inReplyTo: [{ prefix: 'sched-' }], status: ['error'] },
+      // `aborted` too: a turn that ran out of time (the LLM unreachable) is a failed run; the producer
+      // tells it from a run the user stopped by its error code.
+      detail: { inReplyTo: [{ prefix: 'sched-' }], status: ['error', 'aborted'] },
     },
     target: 'schedule-producer',
     delivery: { maximumRetryAttempts: 20, maximumEventAgeSeconds: 3600 },

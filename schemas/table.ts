@@ -315,6 +315,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       updatedAt: string(),
       /** Epoch ms of the next fire as computed at the last write (shown to the user; local scheduler). */
       nextFireAt: number().optional(),
+      /** JSON of the latest failed run (producers/schedule/run-outcome.ts); not an edit: `version` stays. */
+      lastFailure: string().optional(),
       version: number(),
     }),
     computeKey: ({ userId, jobId }) => ({ pk: `USER#${userId}`, sk: `SCHEDULE#${jobId}` }),

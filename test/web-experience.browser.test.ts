@@ -17,7 +17,8 @@ import { type LocalProcess, startLocalProcess } from './fixtures/local-process.t
 
 const SCREENSHOTS = join(import.meta.dirname, '..', 'test-results', 'screenshots');
 const SKILL_NAME = 'tide-tables';
-const SKILL_MD = `---\nname: ${SKILL_NAME}\ndescription: Tide times at a harbour, from the harbour office's tables.\n---\n# Tide tables\n\nLook the harbour up first.\n`;
+const SKILL_DESCRIPTION = "Tide times at a harbour, from the harbour office's tables.";
+const SKILL_MD = `---\nname: ${SKILL_NAME}\ndescription: ${SKILL_DESCRIPTION}\n---\n# Tide tables\n\nLook the harbour up first.\n`;
 
 const until = <T>(read: () => T | Promise<T>, timeout = 15_000) =>
   expect.poll(read, { timeout, interval: 100 });
@@ -33,12 +34,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The skills OpenClaw listed in this request's system prompt (sent as `system` or `developer`). */
+/** This request's system prompt (OpenAI-compatible APIs send it as `system` or `developer`). */
+const systemPrompt = (request: RecordedLlmRequest) =>
+  JSON.stringify(request.messages.filter((m) => m.role === 'system' || m.role === 'developer'));
+
+/** The skills OpenClaw listed in this request's system prompt. */
 function listedSkills(request: RecordedLlmRequest): string[] {
-  const system = JSON.stringify(
-    request.messages.filter((m) => m.role === 'system' || m.role === 'developer'),
-  );
-  return [SKILL_NAME].filter((name) => system.includes(name));
+  return [SKILL_NAME].filter((name) => systemPrompt(request).includes(name));
 }
 
 describe('the web app that `npm start` serves, in headless Chromium, with real agent turns', () => {
@@ -151,6 +153,32 @@ describe('the web app that `npm start` serves, in headless Chromium, with real a
     // Assess: the fake LLM saw the new model
     await until(() => text(lastReply()), 90_000).toContain('Which model now?');
     expect(llm.requests.at(-1)?.model).toBe('settings-model');
+  }, 120_000);
+
+  it('lists a skill uploaded in settings to the agent, in the conversation already open', async () => {
+    // Prepare: the conversation has had turns, so OpenClaw holds a skills snapshot from before the upload
+    await page.getByRole('link', { name: 'Settings' }).click();
+
+    // Act: upload a SKILL.md through the settings page, then ask in the chat
+    await page
+      .getByLabel('Upload a SKILL.md, or a skill folder as .zip')
+      .setInputFiles({ name: 'SKILL.md', mimeType: 'text/markdown', buffer: Buffer.from(SKILL_MD) });
+    await until(() =>
+      page
+        .getByRole('status')
+        .filter({ hasText: `Uploaded ${SKILL_NAME}.` })
+        .count(),
+    ).toBe(1);
+    await until(() => page.locator('[part="skill"]', { hasText: SKILL_NAME }).count()).toBe(1);
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await say('Which skills do you have?');
+
+    // Assess: the reply names the skill because OpenClaw's system prompt listed it, with its description
+    await until(() => text(lastReply()), 90_000).toBe(`My skills: ${SKILL_NAME}`);
+    const asked = llm.requests.findLast((request) => /which skills/i.test(userTexts(request).at(-1) ?? ''));
+    expect(systemPrompt(asked as RecordedLlmRequest)).toContain(SKILL_NAME);
+    // Up to the apostrophe, which the prompt may write as an XML entity.
+    expect(systemPrompt(asked as RecordedLlmRequest)).toContain(SKILL_DESCRIPTION.split("'")[0]);
   }, 120_000);
 
   it('reconnects after the server is killed and delivers the message typed meanwhile exactly once', async () => {

@@ -91,7 +91,7 @@ export function createDiscordProducer(deps: DiscordProducerDeps) {
   const inFlightPollMs = deps.inFlightPollMs ?? 300;
   const identity = createIdentity({ storage, allowedUsers: deps.allowedUsers ?? [], now });
   const ingress = createChannelIngress({ storage, publisher, identity, now });
-  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs, now }) : undefined;
+  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs }) : undefined;
   let cachedKey: { hex: string; key: KeyObject } | undefined;
 
   async function verificationKey(): Promise<KeyObject> {

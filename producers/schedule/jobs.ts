@@ -58,9 +58,28 @@ export interface ScheduleJob {
   updatedAt: string;
   /** Epoch ms of the next fire, as computed at the last write; absent when paused or finished. */
   nextFireAt?: number;
+  /** The latest run whose turn failed, kept until a later run fails (a run that succeeds leaves it). */
+  lastFailure?: JobFailure;
   /** Increments on every change; edits are conditional on it. */
   version: number;
 }
+
+/** A failed run of a job, as the run-outcome handler records it on the job. */
+export const JobFailureSchema = z.object({
+  /** The fire this run belongs to (ISO): the scheduled time, the same for all its attempts. */
+  firedAt: IsoDateTimeSchema,
+  /** Runs of that fire so far, the first included. */
+  attempts: z.number().int().positive(),
+  /** True when no attempt is left: the user was told and the fire is given up. */
+  final: z.boolean(),
+  /** The failed reply's error code (`LLM_ERROR`, `TURN_TIMEOUT`, …). */
+  code: z.string().max(64),
+  /** The failed reply's message, as the user saw it. */
+  message: z.string().max(1000),
+  /** When it was recorded (ISO). */
+  at: IsoDateTimeSchema,
+});
+export type JobFailure = z.infer<typeof JobFailureSchema>;
 
 /** Names one job. */
 export interface JobRef {
@@ -177,20 +196,38 @@ type JobItem = {
   createdAt: string;
   updatedAt: string;
   nextFireAt?: number;
+  lastFailure?: string;
   version: number;
 };
 
 function toItem(job: ScheduleJob): JobItem {
-  return { ...job, replyTo: JSON.stringify(job.replyTo) };
+  const { lastFailure, ...rest } = job;
+  return {
+    ...rest,
+    replyTo: JSON.stringify(job.replyTo),
+    ...(lastFailure ? { lastFailure: JSON.stringify(lastFailure) } : {}),
+  };
+}
+
+/** A stored `lastFailure`; a damaged one is left out (it is a record, not something the job needs). */
+function failureOf(text: string | undefined): JobFailure | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JobFailureSchema.safeParse(JSON.parse(text)).data;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a stored item back into a job, validating the JSON and enums it holds. */
 export function fromItem(item: JobItem): ScheduleJob {
-  const { runtime, replyTo, ...rest } = item;
+  const { runtime, replyTo, lastFailure, ...rest } = item;
+  const failure = failureOf(lastFailure);
   return {
     ...rest,
     replyTo: ReplyToSchema.parse(JSON.parse(replyTo)),
     ...(runtime === undefined ? {} : { runtime: RuntimePreferenceSchema.parse(runtime) }),
+    ...(failure ? { lastFailure: failure } : {}),
   };
 }
 
@@ -356,6 +393,12 @@ export function createJobStore(options: JobStoreOptions) {
   }
 
   return {
+    /**
+     * The store's clock: what it validates times against and computes next fires from. Relative times
+     * (`/schedule in 2h`) count from it too, so they agree with the scheduler (a test's clock locally).
+     */
+    now,
+
     /** The user's jobs, in job id order. */
     list,
 

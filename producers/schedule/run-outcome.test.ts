@@ -112,6 +112,49 @@ describe('retrying failed scheduled runs (dynalite, local scheduler, moved clock
     expect(report!.detail.text).toContain('Morning brief');
     expect(report!.detail.text).toContain('failed 3 times');
     expect(report!.detail.text).toContain('The language model did not answer.');
+    // The job's record says what happened to that fire
+    expect((await jobs.get(userId, job.jobId))?.lastFailure).toEqual({
+      firedAt: '2026-11-25T07:00:00.000Z', // 08:00 in Berlin
+      attempts: 3,
+      final: true,
+      code: 'LLM_UNREACHABLE',
+      message: 'The language model did not answer.',
+      at: new Date(clock.now).toISOString(),
+    });
+  });
+
+  it('retries a run that ran out of time, but not one the user stopped', async () => {
+    // Prepare: two daily jobs firing at 08:00
+    const { clock, jobs, outcome, tickAndProduce, failedReply, userId } = setup();
+    const timedOut = await jobs.create(
+      userId,
+      jobInput({ expression: 'cron(0 8 * * ? *)', timeZone: 'UTC', prompt: 'Slow' }),
+    );
+    await jobs.create(
+      userId,
+      jobInput({ expression: 'cron(0 8 * * ? *)', timeZone: 'UTC', prompt: 'Stopped' }),
+    );
+    clock.now = Date.parse('2026-11-25T08:00:00Z');
+    const fired = await tickAndProduce();
+    const slow = fired.find((m) => m.text === 'Slow')!;
+    const stopped = fired.find((m) => m.text === 'Stopped')!;
+    const aborted = (message: MessageReceived, code: string) => ({
+      detail: { ...failedReply(message).detail, status: 'aborted' as const, error: { code, message: code } },
+    });
+
+    // Act
+    const retry = await outcome(aborted(slow, 'TURN_TIMEOUT'));
+    const noRetry = await outcome(aborted(stopped, 'STOPPED'));
+
+    // Assess
+    expect(retry).toMatchObject({ kind: 'retrying', attempt: 1 });
+    expect(noRetry).toEqual({ kind: 'ignored', reason: 'not-an-error' });
+    expect((await jobs.get(userId, timedOut.jobId))?.lastFailure).toMatchObject({
+      firedAt: '2026-11-25T08:00:00.000Z',
+      attempts: 1,
+      final: false,
+      code: 'TURN_TIMEOUT',
+    });
   });
 
   it('retries a one-time job that was deleted after its fire, and stops retrying a paused job', async () => {

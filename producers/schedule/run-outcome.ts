@@ -1,4 +1,5 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import type { Publisher } from '../../bus/index.ts';
 import {
   EventSources,
@@ -6,10 +7,10 @@ import {
   type ScheduleFired,
   ScheduleFiredSchema,
 } from '../../schemas/index.ts';
-import type { Storage } from '../../schemas/table.ts';
+import { isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
 import { claimMessage, markPublished } from '../shared/dedupe.ts';
 import type { FiredLogger } from './fired.ts';
-import { fromItem, nextJobFire } from './jobs.ts';
+import { fromItem, type JobFailure, nextJobFire } from './jobs.ts';
 
 /** Fires a run of a job again later: a one-time EventBridge schedule on AWS, the local loop in `npm start`. */
 export interface RetryFirer {
@@ -35,6 +36,14 @@ export interface RunOutcomeHandlerDeps {
   backoffMs?: readonly number[];
 }
 
+/**
+ * A run that failed: an error reply, or one stopped at its deadline (`TURN_TIMEOUT`: with the LLM
+ * unreachable OpenClaw keeps retrying until then). A run the user stopped is not a failure.
+ */
+function isFailedRun(reply: { status: string; error?: { code: string } | undefined }): boolean {
+  return reply.status === 'error' || (reply.status === 'aborted' && reply.error?.code === 'TURN_TIMEOUT');
+}
+
 /** What became of one ReplyCompleted. */
 export type RunOutcome =
   | { kind: 'ignored'; reason: 'not-an-error' | 'not-a-scheduled-run' | 'job-gone' | 'duplicate' }
@@ -43,10 +52,11 @@ export type RunOutcome =
 
 /**
  * The bus target for the agent's `ReplyCompleted.v1` of scheduled runs (`inReplyTo` starts `sched-`).
- * A run whose turn failed (status `error`: the LLM was down, the turn timed out) is fired again after a
- * backoff, up to `maxAttempts` runs; after the last one the user gets a report on the job's channel that
- * names the job, so a failed run is never lost silently. Each failed attempt's own error reply reaches the
- * user too (the agent sends it); the report says what happens next. Deduplicated per failed message.
+ * A run whose turn failed (status `error`, or `aborted` at its deadline: the LLM was down or too slow)
+ * is fired again after a backoff, up to `maxAttempts` runs; after the last one the user gets a report on
+ * the job's channel that names the job, so a failed run is never lost silently. Each failed attempt's
+ * own error reply reaches the user too (the agent sends it); the report says what happens next. Each
+ * failure is also recorded on the job (`lastFailure`). Deduplicated per failed message.
  */
 export function createRunOutcomeHandler(deps: RunOutcomeHandlerDeps) {
   const { storage, publisher, retry, logger } = deps;
@@ -56,7 +66,7 @@ export function createRunOutcomeHandler(deps: RunOutcomeHandlerDeps) {
 
   return async function handleRunOutcome(event: { detail: unknown }): Promise<RunOutcome> {
     const parsed = ReplyCompletedSchema.safeParse(event.detail);
-    if (!parsed.success || parsed.data.status !== 'error') return { kind: 'ignored', reason: 'not-an-error' };
+    if (!parsed.success || !isFailedRun(parsed.data)) return { kind: 'ignored', reason: 'not-an-error' };
     const reply = parsed.data;
     const { Item: run } = await storage.ScheduleRunEntity.build(GetItemCommand)
       .key({ messageId: reply.inReplyTo })
@@ -81,9 +91,31 @@ export function createRunOutcomeHandler(deps: RunOutcomeHandlerDeps) {
 
     const attempt = fire.data.attempt ?? 0;
     const log = { userId: run.userId, jobId: run.jobId, firedAt: fire.data.firedAt, attempt };
+    /** The job's record says what happened (GET /v1/schedules/{id}); a deleted job has nothing to keep it. */
+    const recordFailure = async (final: boolean) => {
+      if (!job) return;
+      const failure: JobFailure = {
+        firedAt: fire.data.firedAt,
+        attempts: attempt + 1,
+        final,
+        code: reply.error?.code ?? 'UNKNOWN',
+        message: (reply.error?.message ?? 'The run failed.').slice(0, 1000),
+        at: new Date(now()).toISOString(),
+      };
+      await storage.ScheduleJobEntity.build(UpdateItemCommand)
+        .item({ userId: run.userId, jobId: run.jobId, lastFailure: JSON.stringify(failure) })
+        .options({ condition: { attr: 'jobId', exists: true } })
+        .send()
+        .catch((error: unknown) => {
+          if (!isConditionalCheckFailure(error)) {
+            logger.warn('Could not record a failed run on its job', { ...log, error: String(error) });
+          }
+        });
+    };
     if (attempt + 1 < maxAttempts) {
       const atMs = now() + (backoff[Math.min(attempt, backoff.length - 1)] ?? 60_000);
       await retry.fireLater({ ...fire.data, attempt: attempt + 1 }, atMs);
+      await recordFailure(false);
       await markPublished(storage, `schedule-outcome#${reply.inReplyTo}`).catch(() => undefined);
       logger.info('A scheduled run failed; retrying it', { ...log, at: new Date(atMs).toISOString() });
       return { kind: 'retrying', attempt: attempt + 1, atMs };
@@ -110,6 +142,7 @@ export function createRunOutcomeHandler(deps: RunOutcomeHandlerDeps) {
         error: { code: 'SCHEDULED_RUN_FAILED', message: text },
       },
     });
+    await recordFailure(true);
     await markPublished(storage, `schedule-outcome#${reply.inReplyTo}`).catch(() => undefined);
     logger.warn('A scheduled run failed on every attempt; told the user', log);
     return { kind: 'reported', attempts: attempt + 1 };

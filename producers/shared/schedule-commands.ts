@@ -241,7 +241,7 @@ export function scheduleErrorText(error: unknown): string | undefined {
 
 export interface ScheduleCommandsDeps {
   jobs: JobStore;
-  /** @default Date.now */
+  /** Where `in 2h` counts from. @default the job store's clock (`jobs.now`), which its limits use too */
   now?: () => number;
 }
 
@@ -251,7 +251,7 @@ export interface ScheduleCommandsDeps {
  */
 export function createScheduleCommands(deps: ScheduleCommandsDeps) {
   const { jobs } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? jobs.now;
 
   async function schedule(argument: string, context: ScheduleCommandContext, prefix: string) {
     if (!argument.trim()) return scheduleUsage(prefix);

@@ -61,7 +61,7 @@ export function createSlackProducer(deps: SlackProducerDeps) {
     ingress,
     identity: deps.identity,
     logger,
-    ...(deps.jobs ? { scheduleCommands: createScheduleCommands({ jobs: deps.jobs, now }) } : {}),
+    ...(deps.jobs ? { scheduleCommands: createScheduleCommands({ jobs: deps.jobs }) } : {}),
   });
 
   async function handleJson(

@@ -61,7 +61,7 @@ const reply = (statusCode: number, frame?: ServerFrame): APIGatewayProxyResultV2
 export function createWebProducer(deps: WebProducerDeps) {
   const { storage, publisher, logger } = deps;
   const now = deps.now ?? Date.now;
-  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs, now }) : undefined;
+  const scheduleCommands = deps.jobs ? createScheduleCommands({ jobs: deps.jobs }) : undefined;
 
   /**
    * Answers a schedule command as a ReplyCompleted to the message, which the web consumer shows like an
