@@ -9,7 +9,12 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    // No EMF lines or X-Ray segments from tests, unless a test turns metrics on to read them.
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+    },
     // The JSON report lets CI print a plain "N passed, N failed" line (test/print-summary.mjs).
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },

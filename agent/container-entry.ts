@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createPublisher } from '../bus/index.ts';
+import { createMetrics, MetricNames, MetricUnit } from '../bus/observability.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
@@ -7,6 +8,7 @@ import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { browserOptionsFromEnv } from './browser/browser-from-env.ts';
 import { closeManagedBrowser } from './browser/browser-process.ts';
 import { createContainerWorker } from './container-worker.ts';
+import { recordReply } from './metrics/turn-metrics.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
@@ -46,7 +48,11 @@ export async function resolveTaskId(env: NodeJS.ProcessEnv = process.env): Promi
  * idle timeout, or until SIGTERM (Spot interruption, StopTask), then exits 0.
  */
 export async function main(): Promise<number> {
+  const startedAt = Date.now();
   const logger = new Logger({ serviceName: 'agent-container' });
+  // The same metrics as the agent Lambda's (service `agent`). awslogs does not mark EMF lines the way
+  // Lambda does: metric filters on the task's log group turn them into metrics (agent-runtime.ts).
+  const metrics = createMetrics('agent');
   const userId = process.env.USER_ID;
   if (!userId) throw new Error('No user: set USER_ID');
   const taskId = await resolveTaskId();
@@ -95,6 +101,7 @@ export async function main(): Promise<number> {
       // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
       scheduleTools: scheduleToolsFromEnv(storage),
       ...(browser ? { browser } : {}),
+      onReply: (message, reply, model) => recordReply(metrics, message, reply, model),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),
@@ -118,6 +125,13 @@ export async function main(): Promise<number> {
   logger.info('container worker finished', { exit });
   // OpenClaw starts Chromium detached and nothing of it stops it without a gateway: close it ourselves.
   if (browser) await closeManagedBrowser(browser.portBase);
+  // Fargate bills the task from its start; the process lives a few seconds less, close enough.
+  metrics.addMetric(
+    MetricNames.fargateTaskSeconds,
+    MetricUnit.Seconds,
+    Math.round((Date.now() - startedAt) / 1000),
+  );
+  metrics.publishStoredMetrics();
   return 0;
 }
 

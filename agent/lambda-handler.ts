@@ -1,11 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createPublisher } from '../bus/index.ts';
+import { createMetrics, observe } from '../bus/observability.ts';
 import { defaultLlmSettingsFromEnv } from '../schemas/llm-defaults.ts';
 import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
+import { recordReply } from './metrics/turn-metrics.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createDrainLease } from './runtime/drain-lease.ts';
@@ -19,6 +22,8 @@ import { scheduleToolsFromEnv } from './tools/schedule-tools-from-env.ts';
 import { createTurnRunner } from './turn-runner.ts';
 
 const logger = new Logger({ serviceName: 'agent' });
+// Reply latency, errors, tokens and their estimated cost, under the same names as the Fargate task's.
+const metrics = createMetrics('agent');
 let handleInvocation: ReturnType<typeof createInvocationHandler> | undefined;
 
 function createHandler(context: Context) {
@@ -43,6 +48,7 @@ function createHandler(context: Context) {
     userSecrets: userSecretStoreFromEnv(),
     // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
     scheduleTools: scheduleToolsFromEnv(storage),
+    onReply: (message, reply, model) => recordReply(metrics, message, reply, model),
   });
   return createInvocationHandler({
     logger,
@@ -64,7 +70,10 @@ function createHandler(context: Context) {
  * one turn, or the in-order drain of a user's queue. The turn's abort is tied to this invocation's
  * deadline.
  */
-export async function handler(event: unknown, context: Context): Promise<void> {
-  handleInvocation ??= createHandler(context);
-  await handleInvocation(event, Date.now() + context.getRemainingTimeInMillis());
-}
+export const handler = observe(
+  middy<unknown, void, Error, Context>().handler(async (event, context) => {
+    handleInvocation ??= createHandler(context);
+    await handleInvocation(event, Date.now() + context.getRemainingTimeInMillis());
+  }),
+  { coldStartAs: 'agent' },
+);

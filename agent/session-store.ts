@@ -10,6 +10,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import * as tar from 'tar';
+import { traced } from '../bus/observability.ts';
 
 /** Per user, which local directory holds their state and which S3 version it matches. */
 const POINTER_FILE = 'current.json';
@@ -77,11 +78,13 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
   const prefix = options.prefix ?? 'sessions/';
   const client =
     options.client ??
-    new S3Client({
-      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
-      // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 30_000 },
-    });
+    traced(
+      new S3Client({
+        forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+        // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: 30_000 },
+      }),
+    );
   const keyFor = (userId: string) => `${prefix}${encodeURIComponent(userId)}/openclaw-state.tar.gz`;
 
   async function freshDir(userDir: string, previous: StatePointer | undefined): Promise<string> {

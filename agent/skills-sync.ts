@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Publisher } from '../bus/index.ts';
+import { traced } from '../bus/observability.ts';
 import { SKILL_LIMITS } from '../schemas/api.ts';
 import { EventSources, type MessageReceived } from '../schemas/index.ts';
 import { SkillPackageError } from '../schemas/skill-errors.ts';
@@ -65,10 +66,12 @@ export function createSkillsSync(options: SkillsSyncOptions) {
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET or pass { bucket } to createSkillsSync()');
   const s3 =
     options.s3 ??
-    new S3Client({
-      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
-    });
+    traced(
+      new S3Client({
+        forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+      }),
+    );
 
   async function download(skill: StoredSkill): Promise<SkillFile[]> {
     if (skill.paths.length === 0 || skill.paths.length > SKILL_LIMITS.maxFiles) {

@@ -7,6 +7,7 @@ import {
   EventSources,
   type LlmSettings,
   type MessageReceived,
+  type ReplyCompleted,
   type UserFacingError,
 } from '../schemas/index.ts';
 import { createStopRequests, type StopRequests } from '../schemas/stop-requests.ts';
@@ -70,6 +71,11 @@ export interface TurnRunnerOptions {
    * Fargate image and local mode's container processes, never the Lambda runtime. @default none
    */
   browser?: BrowserToolOptions;
+  /**
+   * Told of each reply as it is completed, with the model the turn used (the handlers record metrics:
+   * agent/metrics/turn-metrics.ts). A throw here is logged, never breaks the reply. @default none
+   */
+  onReply?: (message: MessageReceived, reply: ReplyCompleted, model: string | undefined) => void;
 }
 
 export interface TurnOptions {
@@ -129,6 +135,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
     const abortAt = turn.deadlineAt - reserveMs;
     const { userId, conversationId, replyTo, messageId } = message;
     const log = logger.createChild({ persistentKeys: { userId, conversationId, messageId } });
+    let model: string | undefined;
     const stream = createReplyStream({
       publisher,
       userId,
@@ -138,7 +145,14 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       minIntervalMs: options.deltaIntervalMs,
       onDeltaError: (error) => log.warn('delta not published', { error: error as Error }),
       // Stored before it is published: if publishing fails, the redelivery republishes it.
-      beforeComplete: (reply) => storeReply(storage, reply),
+      beforeComplete: async (reply) => {
+        await storeReply(storage, reply);
+        try {
+          options.onReply?.(message, reply, model);
+        } catch (error) {
+          log.warn('reply metrics not recorded', { error: error as Error });
+        }
+      },
     });
     const fail = async (
       error: UserFacingError,
@@ -180,6 +194,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       log.warn('no LLM configured');
       return fail(TurnErrors.llmNotConfigured());
     }
+    model = llm.model;
 
     // One owner per attempt: two turns of one user, or two deliveries of one message, never share it.
     const lock = createSessionLock({ storage, owner: `${owner}:${messageId}:${randomUUID().slice(0, 8)}` });

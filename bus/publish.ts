@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { type BusEvent, EventCatalog } from '../schemas/index.ts';
 import { type FailedEntry, InvalidEventError, PublishError, toError } from './errors.ts';
+import { traced } from './observability.ts';
 
 /** EventBridge PutEvents limits: 10 entries and 256 KB (262,144 bytes) per call. */
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -105,7 +106,7 @@ export function createPublisher(options: PublisherOptions = {}): Publisher {
   // A hung PutEvents must not eat a Lambda's remaining time: fail fast and let the retry loop decide.
   const client =
     options.client ??
-    new EventBridgeClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } });
+    traced(new EventBridgeClient({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } }));
   const maxAttempts = options.maxAttempts ?? 4;
   const baseDelayMs = options.baseDelayMs ?? 50;
 

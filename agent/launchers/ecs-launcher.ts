@@ -10,6 +10,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { traced } from '../../bus/observability.ts';
 import {
   type LaunchRequest,
   type ListedTask,
@@ -73,7 +74,7 @@ export function startedByForUser(userId: string, prefix = 'openclaw'): string {
  * and `DescribeTasks`. Task ids are task ARNs.
  */
 export function createEcsLauncher(options: EcsLauncherOptions): TaskLauncher {
-  const client = options.client ?? new ECSClient({});
+  const client = options.client ?? traced(new ECSClient({}));
   const { cluster } = options;
   const prefix = options.startedBy ?? 'openclaw';
   // Fail at construction, not on the first user's message.

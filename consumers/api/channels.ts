@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
+import { observe } from '../../bus/observability.ts';
 import { LinkedChannelSchema } from '../../schemas/api.ts';
 import { ChannelSchema } from '../../schemas/index.ts';
 import { createStorage, isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
@@ -80,10 +81,13 @@ export function createChannelsHandler(deps: { storage: Storage; logger: ApiLogge
 let defaultHandler: ReturnType<typeof createChannelsHandler> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<ApiEvent, ApiResponse>().handler((event) => {
+const entry = middy<ApiEvent, ApiResponse>().handler((event) => {
   defaultHandler ??= createChannelsHandler({
     storage: createStorage(),
     logger: new Logger({ serviceName: 'api-channels' }),
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

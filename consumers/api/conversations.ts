@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { observe } from '../../bus/observability.ts';
 import { MAX_CONVERSATIONS_PAGE } from '../../schemas/api.ts';
 import { ConversationIdSchema, IsoDateTimeSchema } from '../../schemas/common.ts';
 import { createStorage } from '../../schemas/table.ts';
@@ -102,10 +103,13 @@ export function createConversationsHandler(deps: { history: HistoryStore; logger
 let defaultHandler: ReturnType<typeof createConversationsHandler> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<ApiEvent, ApiResponse>().handler((event) => {
+const entry = middy<ApiEvent, ApiResponse>().handler((event) => {
   defaultHandler ??= createConversationsHandler({
     history: createHistoryStore(createStorage()),
     logger: new Logger({ serviceName: 'api-conversations' }),
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

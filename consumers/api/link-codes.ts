@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { observe } from '../../bus/observability.ts';
 import { createIdentity, type Identity, LINK_CODE_TTL_SECONDS } from '../../producers/shared/identity.ts';
 import { IdSchema } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
@@ -39,12 +40,13 @@ export function createLinkCodesHandler(deps: { identity: Identity; logger: Pick<
 let defaultHandler: ReturnType<typeof createLinkCodesHandler> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler(
-  (event) => {
-    defaultHandler ??= createLinkCodesHandler({
-      identity: createIdentity({ storage: createStorage() }),
-      logger: new Logger({ serviceName: 'api-link-codes' }),
-    });
-    return defaultHandler(event);
-  },
-);
+const entry = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler((event) => {
+  defaultHandler ??= createLinkCodesHandler({
+    identity: createIdentity({ storage: createStorage() }),
+    logger: new Logger({ serviceName: 'api-link-codes' }),
+  });
+  return defaultHandler(event);
+});
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

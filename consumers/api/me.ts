@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { observe } from '../../bus/observability.ts';
 import { IdSchema, LlmSettingsSchema } from '../../schemas/index.ts';
 import { createStorage, type Storage } from '../../schemas/table.ts';
 
@@ -43,12 +44,13 @@ export function createMeHandler(deps: { storage: Storage; logger: Logger }) {
 let defaultHandler: ReturnType<typeof createMeHandler> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler(
-  (event) => {
-    defaultHandler ??= createMeHandler({
-      storage: createStorage(),
-      logger: new Logger({ serviceName: 'api-me' }),
-    });
-    return defaultHandler(event);
-  },
-);
+const entry = middy<APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2>().handler((event) => {
+  defaultHandler ??= createMeHandler({
+    storage: createStorage(),
+    logger: new Logger({ serviceName: 'api-me' }),
+  });
+  return defaultHandler(event);
+});
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { observe } from '../../bus/observability.ts';
 import {
   createAwsJobScheduler,
   createJobStore,
@@ -284,10 +285,13 @@ let defaultHandler: ReturnType<typeof createSchedulesHandler> | undefined;
  * Lambda entry: TABLE_NAME for the store; SCHEDULE_GROUP_NAME, EVENT_BUS_ARN, SCHEDULER_ROLE_ARN and
  * SCHEDULE_DLQ_ARN for EventBridge Scheduler (see `createAwsJobScheduler`).
  */
-export const handler = middy<Event, Response>().handler((event) => {
+const entry = middy<Event, Response>().handler((event) => {
   defaultHandler ??= createSchedulesHandler({
     jobs: createJobStore({ storage: createStorage(), scheduler: createAwsJobScheduler() }),
     logger: new Logger({ serviceName: 'api-schedules' }),
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { $remove, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import type { z } from 'zod';
+import { observe } from '../../bus/observability.ts';
 import { SettingsUpdateSchema, type SettingsViewSchema } from '../../schemas/api.ts';
 import { type LlmSettings, RuntimePreferenceSchema, UserLlmSettingsSchema } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv } from '../../schemas/llm-defaults.ts';
@@ -194,7 +195,7 @@ export function createSettingsHandler(deps: SettingsHandlerDeps) {
 let defaultHandler: ReturnType<typeof createSettingsHandler> | undefined;
 
 /** Lambda entry: TABLE_NAME, SECRETS_PREFIX (users' keys in SSM) and the default LLM from the environment. */
-export const handler = middy<ApiEvent, ApiResponse>().handler((event) => {
+const entry = middy<ApiEvent, ApiResponse>().handler((event) => {
   defaultHandler ??= createSettingsHandler({
     storage: createStorage(),
     userSecrets: userSecretStoreFromEnv(),
@@ -203,3 +204,6 @@ export const handler = middy<ApiEvent, ApiResponse>().handler((event) => {
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { createMetrics, observe, traced } from '../../bus/observability.ts';
 import { SKILL_LIMITS, SkillNameSchema, SkillUpdateSchema } from '../../schemas/api.ts';
 import { IdSchema } from '../../schemas/index.ts';
 import { SkillPackageError } from '../../schemas/skill-errors.ts';
@@ -208,16 +209,19 @@ export function createSkillsHandler(deps: { skills: SkillStore; logger: SkillsLo
 let defaultHandler: ReturnType<typeof createSkillsHandler> | undefined;
 
 /** Lambda entry: TABLE_NAME for the `Skill` items, STATE_BUCKET for the files (under `skills/`). */
-export const handler = middy<Event, Response>().handler((event) => {
+const entry = middy<Event, Response>().handler((event) => {
   const bucket = process.env.STATE_BUCKET;
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET');
   defaultHandler ??= createSkillsHandler({
     skills: createSkillStore({
       storage: createStorage(),
-      s3: new S3Client({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 } }),
+      s3: traced(new S3Client({ requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 } })),
       bucket,
     }),
     logger: new Logger({ serviceName: 'api-skills' }),
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

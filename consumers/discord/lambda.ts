@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
@@ -26,7 +28,10 @@ function createFromEnvironment(): DiscordConsumer {
   });
 }
 
-export async function handler(envelope: BusEnvelope): Promise<void> {
+async function entry(envelope: BusEnvelope): Promise<void> {
   consumer ??= createFromEnvironment();
   await consumer(envelope);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

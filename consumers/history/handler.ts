@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
+import { observe } from '../../bus/observability.ts';
 import { type BusEnvelope, parseDetail } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
 import type { HistoryStore } from './store.ts';
@@ -62,10 +63,13 @@ function isoOr(value: string | undefined, fallback: string): string {
 let defaultHandler: ReturnType<typeof createHistoryConsumer> | undefined;
 
 /** Lambda entry (TABLE_NAME from the environment). */
-export const handler = middy<BusEnvelope, void>().handler((event) => {
+const entry = middy<BusEnvelope, void>().handler((event) => {
   defaultHandler ??= createHistoryConsumer({
     history: createHistoryStore(createStorage()),
     logger: new Logger({ serviceName: 'history' }),
   });
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
+import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { createSlackConsumer, type InvocationContext } from './handler.ts';
@@ -25,7 +27,12 @@ function createFromEnv() {
 
 let slackConsumer: ReturnType<typeof createSlackConsumer> | undefined;
 
-export async function handler(envelope: BusEnvelope, context?: InvocationContext): Promise<void> {
+async function entry(envelope: BusEnvelope, context?: InvocationContext): Promise<void> {
   slackConsumer ??= createFromEnv();
   await slackConsumer(envelope, context);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(
+  middy<BusEnvelope, void>().handler((envelope, context) => entry(envelope, context)),
+);

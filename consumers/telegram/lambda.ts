@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import { Api } from 'grammy';
+import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
@@ -17,7 +19,7 @@ let storage: ReturnType<typeof createStorage> | undefined;
 let current: { token: string; consumer: TelegramConsumer } | undefined;
 
 /** Bus target for ReplyDelta, ReplyCompleted and AgentStatusChanged whose `replyTo.channel` is `telegram`. */
-export async function handler(envelope: BusEnvelope): Promise<void> {
+async function entry(envelope: BusEnvelope): Promise<void> {
   const token = await readSecret('TELEGRAM_BOT_TOKEN');
   // Thrown, not dropped: the event waits in the retry queue / DLQ until the operator sets the token.
   if (!token) throw new Error('TELEGRAM_BOT_TOKEN is not set');
@@ -29,3 +31,6 @@ export async function handler(envelope: BusEnvelope): Promise<void> {
   }
   await current.consumer(envelope);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

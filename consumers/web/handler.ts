@@ -4,8 +4,10 @@ import {
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import middy from '@middy/core';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { z } from 'zod';
+import { createMetrics, observe, traced } from '../../bus/observability.ts';
 import {
   AgentStatusChangedSchema,
   type BusEnvelope,
@@ -148,14 +150,19 @@ export function createWebConsumer(deps: WebConsumerDeps) {
 let defaultConsumer: ReturnType<typeof createWebConsumer> | undefined;
 
 /** Lambda entry: TABLE_NAME and WEB_SOCKET_CALLBACK_URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
-export async function handler(envelope: BusEnvelope): Promise<void> {
+async function entry(envelope: BusEnvelope): Promise<void> {
   defaultConsumer ??= createWebConsumer({
     storage: createStorage(),
-    connections: new ApiGatewayManagementApiClient({
-      endpoint: process.env.WEB_SOCKET_CALLBACK_URL,
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
-    }),
+    connections: traced(
+      new ApiGatewayManagementApiClient({
+        endpoint: process.env.WEB_SOCKET_CALLBACK_URL,
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+      }),
+    ),
     logger: new Logger({ serviceName: 'web-consumer' }),
   });
   await defaultConsumer(envelope);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

@@ -160,6 +160,9 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
         TABLE_NAME: table,
         SECRETS_PREFIX: '/serverless-openclaw/prod/',
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Every function's (constructs/monitoring.ts).
+        POWERTOOLS_METRICS_NAMESPACE: 'ServerlessOpenClaw/prod',
+        POWERTOOLS_TRACE_ENABLED: 'false',
       };
       expect(environmentOf(producer)).toEqual({
         ...common,

@@ -149,6 +149,13 @@ export const DeploymentConfigSchema = z.object({
       alarms: z.boolean().default(true),
       /** A Fargate task running longer than this raises an alarm. @default 4 */
       maxTaskHours: z.number().min(0.5).max(72).default(4),
+      /**
+       * X-Ray active tracing on the Lambda functions (Powertools Tracer; the watchdog and the Fargate task
+       * are never traced). Off by default: X-Ray's free 100,000 traces a month are the account's, shared
+       * with whatever else runs there, and past them each million costs $5 (docs/cost.md counts them).
+       * @default false
+       */
+      tracing: z.boolean().default(false),
     })
     .prefault({}),
   /** An AWS Budgets cost budget for the whole account, e-mailing when the month's cost (or forecast) passes it. @default none */

@@ -32,6 +32,8 @@ export interface FunctionInfo {
   arch: 'arm64' | 'x86_64';
   /** /tmp size; above 512 MB it is billed. */
   ephemeralMb: number;
+  /** X-Ray active tracing: each traced invocation records a trace. */
+  traced?: boolean;
 }
 
 export interface Inventory {
@@ -105,6 +107,8 @@ export const FREE_TYPES = new Set([
   // Billed as the logs it writes (a vended-log ingestion line); nothing flows while no task runs.
   'AWS::EC2::FlowLog',
   'AWS::ECS::Cluster',
+  // Free: the metrics they publish are the EMF metrics the model already counts (model.ts).
+  'AWS::Logs::MetricFilter',
   'AWS::ECS::ClusterCapacityProviderAssociations',
   'AWS::Events::EventBus',
   'AWS::Events::Rule',
@@ -224,6 +228,7 @@ export function buildInventory(
         memoryMb: asNumber(p.MemorySize, 128),
         arch: (p.Architectures as string[] | undefined)?.[0] === 'arm64' ? 'arm64' : 'x86_64',
         ephemeralMb: asNumber((p.EphemeralStorage as { Size?: number } | undefined)?.Size, 512),
+        traced: (p.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active',
       });
     }
     for (const [logicalId, resource] of Object.entries(resources)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildInventory, type StackTemplate } from './inventory.ts';
-import { priceDeployment } from './model.ts';
+import { metricHoursPerDay, priceDeployment } from './model.ts';
 import { HOURS_PER_MONTH } from './prices.ts';
 import { parseUsageProfile, SCENARIOS } from './profile.ts';
 
@@ -140,5 +140,51 @@ describe('the cost model on a known template', () => {
     expect(line(none, 'Fn duration')?.quantity).toBeCloseTo(1752, 6);
     expect(line(none, 'Fn duration')?.usd).toBeCloseTo(1752 * 0.0000133334, 9);
     expect(line(free, 'Fn duration')?.usd).toBe(0);
+  });
+
+  it('bills custom metrics by the metric-hours the profile gives each, and none while idle', () => {
+    // Prepare
+    const inventory = buildInventory([knownTemplate()]);
+    const busy = parseUsageProfile({ messagesPerDay: 30, activeHoursPerDay: 6, imageGb: {} });
+
+    // Act
+    const hours = metricHoursPerDay(busy);
+    const none = priceDeployment(inventory, busy, { freeTier: false });
+
+    // Assess: 6 metrics in every active hour (6), the agent's cold start in 6 (10.5 cold turns), errors
+    // in 0.6 (30 × 2%), no task metrics: 42.6 metric-hours a day
+    expect(hours).toBeCloseTo(6 * 6 + 6 + 0.6, 9);
+    expect(metricHoursPerDay(idle)).toBe(0);
+    const metricLine = none.lines.find((l) => l.meter === 'cloudwatch.customMetrics');
+    expect(metricLine?.quantity).toBeCloseTo((hours * 730) / 24 / 730, 9);
+    expect(metricLine?.usd).toBeCloseTo(((hours * 730) / 24 / 730) * 0.3, 9);
+    // A task running 4 h a day bills the oldest-task metric in those 4 hours, one stop an hour.
+    const fargate = parseUsageProfile({ ...busy, fargateHoursPerDay: 4, fargateStartsPerDay: 2 });
+    expect(metricHoursPerDay(fargate) - hours).toBeCloseTo(4 + 2, 9);
+  });
+
+  it('counts one X-Ray trace per invocation of a traced function, free up to 100,000 a month', () => {
+    // Prepare: the same function, traced
+    const template = knownTemplate();
+    const resources = template.template.Resources as Record<string, { Properties: Record<string, unknown> }>;
+    resources.Fn12345678!.Properties.TracingConfig = { Mode: 'Active' };
+    const inventory = buildInventory([template]);
+    const untraced = buildInventory([knownTemplate()]);
+    const busy = parseUsageProfile({ messagesPerDay: 30, imageGb: {} });
+
+    // Act
+    const none = priceDeployment(inventory, busy, { freeTier: false });
+    const free = priceDeployment(inventory, busy, { freeTier: true });
+
+    // Assess: the scheduled runs are fixed and not in the invocation count; the API calls are not this
+    // function's, so a traced function nobody calls records nothing
+    expect(inventory.functions[0]?.traced).toBe(true);
+    expect(untraced.functions[0]?.traced).toBe(false);
+    const traces = none.lines.find((l) => l.meter === 'xray.traces');
+    if (traces) {
+      expect(traces.usd).toBeCloseTo(traces.quantity * 0.000005, 12);
+      expect(free.lines.find((l) => l.meter === 'xray.traces')?.usd).toBe(0);
+    }
+    expect(priceDeployment(untraced, busy).lines.some((l) => l.meter === 'xray.traces')).toBe(false);
   });
 });

@@ -359,17 +359,43 @@ export function priceDeployment(
     'logs.storedGbMonths',
     gb(logBytes) * (retention / 30),
   );
-  // Custom metrics (EMF) bill per hour they are emitted; the monitoring construct lists them.
-  const activeShare = Math.min(1, profile.activeHoursPerDay / 24);
+  // Custom metrics (EMF) bill per metric-hour in which data arrives; the monitoring construct lists them.
   add(
     'CloudWatch',
-    'custom metrics (once handlers publish them)',
+    'custom metrics (EMF, metric-hours / 730)',
     'usage',
     'cloudwatch.customMetrics',
-    EXPECTED_METRICS.length * activeShare,
+    monthly(metricHoursPerDay(profile)) / HOURS_PER_MONTH,
   );
+  // X-Ray: one trace per invocation of a traced function (monitoring.tracing; the watchdog never is).
+  let traces = 0;
+  for (const [name, { count }] of invocations) if (functionByName(name).traced) traces += count;
+  add('X-Ray', 'traces recorded', 'usage', 'xray.traces', traces);
 
   return finish(lines, profile, freeTier, inventory.unpriced);
+}
+
+/**
+ * Metric-hours a day: each metric of `EXPECTED_METRICS` bills in the hours it receives data, which
+ * differ per metric — the message metrics in every active hour, the agent's cold start only in hours with
+ * a cold Lambda turn, errors only in hours with an error, the task metrics only while tasks run or stop.
+ */
+export function metricHoursPerDay(profile: UsageProfile): number {
+  const active = profile.messagesPerDay > 0 ? Math.min(24, profile.activeHoursPerDay) : 0;
+  const lambdaTurns = profile.messagesPerDay * (1 - profile.fargateShare);
+  const hours = (events: number) => Math.min(active, events);
+  let total = 0;
+  for (const metric of EXPECTED_METRICS) {
+    if (metric.name === 'ColdStart' && metric.service === 'agent')
+      total += hours(lambdaTurns * profile.agentColdStartShare);
+    else if (metric.name === 'TurnErrors') total += hours(profile.messagesPerDay * profile.turnErrorShare);
+    else if (metric.name === 'FargateTaskSeconds') total += Math.min(24, profile.fargateStartsPerDay);
+    else if (metric.name === 'OldestTaskAgeSeconds')
+      total += Math.min(24, Math.ceil(profile.fargateHoursPerDay));
+    // Messages, latency, tokens, cost, and the small handlers' cold starts: every active hour.
+    else total += active;
+  }
+  return total;
 }
 
 /** Applies the free tier per meter (or shared pool) and prices every line. */

@@ -183,6 +183,12 @@ export const PRICES = {
   'cloudwatch.dashboards': { usd: 3, unit: 'dashboard-month', free: 3, source: CLOUDWATCH },
   // Prorated by the hour: a metric emitted in only some hours costs that share of a month.
   'cloudwatch.customMetrics': { usd: 0.3, unit: 'custom metric-month', free: 10, source: CLOUDWATCH },
+  'xray.traces': {
+    usd: 0.000005,
+    unit: 'trace recorded',
+    free: 100_000,
+    source: 'https://aws.amazon.com/xray/pricing/',
+  },
   'logs.ingestedGb': { usd: 0.5, unit: 'GB ingested', free: 5, freePool: 'logs.data', source: CLOUDWATCH },
   'logs.storedGbMonths': {
     usd: 0.03,

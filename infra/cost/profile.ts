@@ -56,6 +56,8 @@ export const UsageProfileSchema = z.object({
   logBytesPerTurn: z.number().min(0).default(10_000),
   /** Hours a day with at least one message: custom metrics bill per hour they are emitted. @default 6 */
   activeHoursPerDay: z.number().min(0).max(24).default(6),
+  /** Share of turns answered with an error (each error hour bills the TurnErrors metric). @default 0.02 */
+  turnErrorShare: z.number().min(0).max(1).default(0.02),
   /**
    * Compressed size (GB) of each container image in ECR, by Dockerfile target. Estimated: OpenClaw's
    * node_modules gzip to 0.15 GB (measured), plus each target's base image.

@@ -311,6 +311,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         // Inside the local launcher's 30 s between SIGTERM and SIGKILL, with time to save the state.
         SHUTDOWN_GRACE_MS: '10000',
         POWERTOOLS_LOG_LEVEL: logLevel,
+        // No CloudWatch here: EMF lines would only clutter the console (and no X-Ray daemon either).
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_TRACE_ENABLED: 'false',
         ...(defaultLlm ? llmSettingsToEnv(defaultLlm) : {}),
         ...(defaultLlm?.apiKeyRef && env[defaultLlm.apiKeyRef]
           ? { [defaultLlm.apiKeyRef]: env[defaultLlm.apiKeyRef] as string }

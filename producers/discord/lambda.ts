@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createPublisher } from '../../bus/index.ts';
+import { observe } from '../../bus/observability.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { jobStoreFromEnv } from '../schedule/job-store-from-env.ts';
@@ -30,7 +32,10 @@ function createFromEnvironment(): DiscordProducer {
   });
 }
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+async function entry(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   producer ??= createFromEnvironment();
   return producer(event);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

@@ -6,6 +6,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
+import { traced } from '../../bus/observability.ts';
 import { EventSources, type ScheduleFired } from '../../schemas/index.ts';
 import { isOneTimeJob, type JobRef, type JobScheduler, type ScheduleJob } from './jobs.ts';
 import type { RetryFirer } from './run-outcome.ts';
@@ -71,7 +72,7 @@ function required(value: string | undefined, name: string, env: string): string 
  * itself after its fire).
  */
 export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): JobScheduler {
-  const client = options.client ?? new SchedulerClient({});
+  const client = options.client ?? traced(new SchedulerClient({}));
   const groupName = required(
     options.groupName ?? process.env.SCHEDULE_GROUP_NAME,
     'groupName',
@@ -154,7 +155,7 @@ export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): Job
  * retry policy and dead-letter queue as the job's own schedule. Options as `createAwsJobScheduler`.
  */
 export function createAwsRetryFirer(options: AwsJobSchedulerOptions = {}): RetryFirer {
-  const client = options.client ?? new SchedulerClient({});
+  const client = options.client ?? traced(new SchedulerClient({}));
   const groupName = required(
     options.groupName ?? process.env.SCHEDULE_GROUP_NAME,
     'groupName',

@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import { createPublisher } from '../../bus/index.ts';
+import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { createAwsRetryFirer } from './aws-scheduler.ts';
@@ -20,7 +22,7 @@ let handlers:
  * Env: TABLE_NAME, EVENT_BUS_NAME, and for retries SCHEDULE_GROUP_NAME, EVENT_BUS_ARN, SCHEDULER_ROLE_ARN,
  * SCHEDULE_DLQ_ARN. It throws only when the bus should retry.
  */
-export async function handler(envelope: BusEnvelope): Promise<void> {
+async function entry(envelope: BusEnvelope): Promise<void> {
   if (!handlers) {
     const storage = createStorage();
     const publisher = createPublisher();
@@ -33,3 +35,6 @@ export async function handler(envelope: BusEnvelope): Promise<void> {
   if (envelope['detail-type'] === 'ReplyCompleted.v1') await handlers.outcome(envelope);
   else await handlers.fired(envelope);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

@@ -1,6 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createPublisher } from '../../bus/index.ts';
+import { observe } from '../../bus/observability.ts';
 import { createStorage } from '../../schemas/table.ts';
 import { jobStoreFromEnv } from '../schedule/job-store-from-env.ts';
 import { createIdentity, parseAllowedUsers } from '../shared/identity.ts';
@@ -39,7 +41,10 @@ function createFromEnv() {
 
 let slackProducer: ReturnType<typeof createSlackProducer> | undefined;
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+async function entry(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   slackProducer ??= createFromEnv();
   return slackProducer(event);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

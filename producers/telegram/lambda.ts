@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createPublisher } from '../../bus/index.ts';
+import { observe } from '../../bus/observability.ts';
 import { RuntimePreferenceSchema } from '../../schemas/index.ts';
 import { defaultLlmSettingsFromEnv } from '../../schemas/llm-defaults.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
@@ -38,7 +39,10 @@ function createFromEnv(): TelegramProducer {
   });
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event) => {
+const entry = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler((event) => {
   producer ??= createFromEnv();
   return producer(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

@@ -1,5 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import middy from '@middy/core';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { observe } from '../../bus/observability.ts';
 import { IdSchema } from '../../schemas/index.ts';
 import { cognitoVerifierFromEnv, refusalReason, type TokenVerifier } from './token-verifier.ts';
 
@@ -62,10 +64,13 @@ export function createWebSocketAuthorizer(deps: WebSocketAuthorizerDeps) {
 let defaultAuthorizer: ReturnType<typeof createWebSocketAuthorizer> | undefined;
 
 /** Lambda entry. The verifier caches the pool's JWKS across invocations of a warm container. */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+async function entry(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   defaultAuthorizer ??= createWebSocketAuthorizer({
     verifier: cognitoVerifierFromEnv(),
     logger: new Logger({ serviceName: 'web-authorizer' }),
   });
   return defaultAuthorizer(event);
 }
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(middy(entry));

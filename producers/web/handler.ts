@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { createPublisher, type Publisher } from '../../bus/index.ts';
+import { observe } from '../../bus/observability.ts';
 import {
   EventSources,
   IdSchema,
@@ -269,7 +270,7 @@ export function createWebProducer(deps: WebProducerDeps) {
 let defaultHandler: ReturnType<typeof createWebProducer> | undefined;
 
 /** Lambda entry: dependencies come from the environment (TABLE_NAME, EVENT_BUS_NAME, the SCHEDULE_* of `jobStoreFromEnv`). */
-export const handler = middy<WebSocketEvent, APIGatewayProxyResultV2>().handler((event) => {
+const entry = middy<WebSocketEvent, APIGatewayProxyResultV2>().handler((event) => {
   defaultHandler ??= (() => {
     const storage = createStorage();
     return createWebProducer({
@@ -281,3 +282,6 @@ export const handler = middy<WebSocketEvent, APIGatewayProxyResultV2>().handler(
   })();
   return defaultHandler(event);
 });
+
+/** The Lambda entry, traced and with its cold starts counted (bus/observability.ts). */
+export const handler = observe(entry);

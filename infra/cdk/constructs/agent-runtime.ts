@@ -48,6 +48,8 @@ export class AgentRuntime extends Construct {
   readonly taskSecurityGroup: SecurityGroup;
   readonly taskDefinition: FargateTaskDefinition;
   readonly container: ContainerDefinition;
+  /** The task's stdout: its logs and EMF lines (metric filters read those: monitoring.ts). */
+  readonly taskLogGroup: LogGroup;
   /** The container whose environment RunTask overrides (USER_ID, IDLE_TIMEOUT_MS). */
   readonly containerName = 'agent';
   /** The role ECS uses to pull the image and write the container's logs (not the agent's own role). */
@@ -118,6 +120,10 @@ export class AgentRuntime extends Construct {
     // The root file system is read-only, as on Lambda; /tmp is the task's ephemeral storage. The image
     // declares VOLUME /tmp owned by `node`, which is how Fargate learns the mount's owner and mode.
     this.taskDefinition.addVolume({ name: 'tmp' });
+    this.taskLogGroup = new LogGroup(this, 'TaskLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.container = this.taskDefinition.addContainer('Agent', {
       containerName: this.containerName,
       image: ContainerImage.fromAsset(repoPath(), {
@@ -137,10 +143,7 @@ export class AgentRuntime extends Construct {
       linuxParameters: new LinuxParameters(this, 'AgentLinux', { initProcessEnabled: true }),
       logging: LogDrivers.awsLogs({
         streamPrefix: 'agent',
-        logGroup: new LogGroup(this, 'TaskLogs', {
-          retention: RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        logGroup: this.taskLogGroup,
       }),
     });
     this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });

@@ -557,6 +557,10 @@ export class AppStack extends Stack {
       config,
       alarmAction: new SnsAction(alarmTopic),
       agentFunction: runtime.lambda,
+      selector,
+      watchdog,
+      agentContainer: runtime.container,
+      taskLogGroup: runtime.taskLogGroup,
     });
     this.webSocketApi = webSocket;
     this.httpApi = http;
