@@ -6,6 +6,7 @@ import { createStorage } from '../schemas/table.ts';
 import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
+import { createReplyImages } from './reply-images.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
@@ -86,6 +87,10 @@ export async function main(): Promise<number> {
       userSecrets: userSecretStoreFromEnv(),
       // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
       scheduleTools: scheduleToolsFromEnv(storage),
+      // Screenshots and other images of a reply, to STATE_BUCKET's media/ prefix for the channels.
+      replyImages: createReplyImages({
+        onSkip: (reason, detail) => logger.warn('reply image left out', { reason, ...detail }),
+      }),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

@@ -11,6 +11,7 @@ import { createInvocationHandler } from '../../agent/invocation-handler.ts';
 import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
 import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
+import { createReplyImages } from '../../agent/reply-images.ts';
 import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
 import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
@@ -270,6 +271,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger: logger('agent'),
       }),
       userSecrets,
+      replyImages: createReplyImages({
+        client: s3.client,
+        bucket: BUCKET,
+        onSkip: (reason, detail) => logger('agent').warn('reply image left out', { reason, ...detail }),
+      }),
     });
     const pending = createPendingMessages(storage);
     const taskState = createTaskStateStore(storage);
