@@ -34,6 +34,7 @@ import { createHistoryConsumer } from '../../consumers/history/handler.ts';
 import { createHistoryStore } from '../../consumers/history/store.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
+import { createReplyImageStore } from '../../consumers/shared/reply-images.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
 import { createScheduleFiredHandler } from '../../producers/schedule/fired.ts';
 import { createJobStore, listAllJobs } from '../../producers/schedule/jobs.ts';
@@ -370,7 +371,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         });
     }, options.watchdogIntervalMs ?? 15_000);
     started.push(() => clearInterval(watchdogTimer));
-    targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+    // Reply images (screenshots) from s3rver: the web chat loads them by presigned URL, the bots get bytes.
+    const replyImageStore = createReplyImageStore({ client: s3.client, bucket: BUCKET });
+    targets['web-consumer'] = createWebConsumer({
+      storage,
+      connections,
+      logger: logger('web-consumer'),
+      images: replyImageStore,
+    });
     const history = createHistoryStore(storage);
     targets.history = createHistoryConsumer({ history, logger: logger('history') });
 
@@ -447,6 +455,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webAppUrl: url,
       allowedUsers: options.allowedUsers ?? [],
       jobs,
+      images: replyImageStore,
     });
     Object.assign(targets, channels.targets);
     const asHttpHandler = (handler: (event: never) => Promise<unknown>) =>
