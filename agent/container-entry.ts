@@ -10,6 +10,7 @@ import { closeManagedBrowser } from './browser/browser-process.ts';
 import { createContainerWorker } from './container-worker.ts';
 import { recordReply } from './metrics/turn-metrics.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
+import { createReplyImages } from './reply-images.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
@@ -102,6 +103,10 @@ export async function main(): Promise<number> {
       scheduleTools: scheduleToolsFromEnv(storage),
       ...(browser ? { browser } : {}),
       onReply: (message, reply, model) => recordReply(metrics, message, reply, model),
+      // Screenshots and other images of a reply, to STATE_BUCKET's media/ prefix for the channels.
+      replyImages: createReplyImages({
+        onSkip: (reason, detail) => logger.warn('reply image left out', { reason, ...detail }),
+      }),
     }),
     answerWithError: createCrashReply({ storage, publisher }),
     onPendingLeft: () => announcePendingWaiting(publisher, userId, 'task-exited'),

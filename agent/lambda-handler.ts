@@ -10,6 +10,7 @@ import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
 import { recordReply } from './metrics/turn-metrics.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createReplyImages } from './reply-images.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createDrainLease } from './runtime/drain-lease.ts';
 import { createPendingDrain } from './runtime/pending-drain.ts';
@@ -49,6 +50,10 @@ function createHandler(context: Context) {
     // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
     scheduleTools: scheduleToolsFromEnv(storage),
     onReply: (message, reply, model) => recordReply(metrics, message, reply, model),
+    // Screenshots and other images of a reply, to STATE_BUCKET's media/ prefix for the channels.
+    replyImages: createReplyImages({
+      onSkip: (reason, detail) => logger.warn('reply image left out', { reason, ...detail }),
+    }),
   });
   return createInvocationHandler({
     logger,

@@ -87,8 +87,8 @@ export interface OpenClawTurnResult {
    */
   settled: boolean;
   /**
-   * Images produced during the turn (browser screenshots): absolute local paths, moved out of the state
-   * dir (see agent/browser/turn-images.ts). Absent when there were none.
+   * Local image files the reply carries: OpenClaw's `MEDIA:<path>` lines, and browser screenshots moved
+   * out of the state dir (agent/browser/turn-images.ts). The type is a hint. Absent when there were none.
    */
   images?: TurnImage[];
 }
@@ -494,7 +494,7 @@ async function withImages(
   before: Set<string>,
 ): Promise<OpenClawTurnResult> {
   const images = await collectTurnImages(req.stateDir, before, req.runId).catch(() => []);
-  return images.length > 0 ? { ...result, images } : result;
+  return images.length > 0 ? { ...result, images: [...(result.images ?? []), ...images] } : result;
 }
 
 /** The session's current transcript id, or undefined for a new session. Reads this turn's state dir. */
@@ -675,7 +675,14 @@ function stopChild(child: ChildProcess): void {
 
 /** The parts of OpenClaw's run result we read (same shape from the runner and `--json`). */
 interface RunResult {
-  payloads?: { text?: string; isError?: boolean; isReasoning?: boolean }[];
+  payloads?: {
+    text?: string;
+    isError?: boolean;
+    isReasoning?: boolean;
+    /** OpenClaw strips `MEDIA:` lines from the text and reports their targets here. */
+    mediaUrl?: string;
+    mediaUrls?: string[];
+  }[];
   meta?: {
     aborted?: boolean;
     stopReason?: string;
@@ -704,8 +711,45 @@ function toTurnResult(result: RunResult, signal: AbortSignal | undefined): OpenC
     aborted,
     ...(usage ? { usage: { inputTokens: usage.input, outputTokens: usage.output } } : {}),
     ...(meta.agentMeta?.sessionId ? { sessionId: meta.agentMeta.sessionId } : {}),
+    ...imagesOf(payloads),
     settled: true,
   };
+}
+
+const IMAGE_TYPE_HINTS: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+/**
+ * The local files the payloads name as media. Remote URLs are left out: fetching what the model names
+ * would let it make the agent download anything; the turn runner reads (and sniffs) local files only.
+ */
+function imagesOf(payloads: NonNullable<RunResult['payloads']>): Pick<OpenClawTurnResult, 'images'> {
+  const paths = new Set<string>();
+  for (const payload of payloads) {
+    if (payload.isError || payload.isReasoning) continue;
+    for (const url of payload.mediaUrls ?? (payload.mediaUrl ? [payload.mediaUrl] : [])) {
+      if (typeof url !== 'string') continue;
+      if (url.startsWith('/')) paths.add(url);
+      else if (url.startsWith('file://')) {
+        try {
+          paths.add(fileURLToPath(url));
+        } catch {
+          // not a local file URL (file://host/...): left out
+        }
+      }
+    }
+  }
+  if (paths.size === 0) return {};
+  const images = [...paths].map((path) => ({
+    path,
+    contentType: IMAGE_TYPE_HINTS[path.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream',
+  }));
+  return { images };
 }
 
 /**

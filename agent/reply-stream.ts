@@ -32,6 +32,7 @@ export interface CompleteInput {
   error?: UserFacingError;
   durationMs?: number;
   usage?: ReplyCompleted['usage'];
+  attachments?: ReplyCompleted['attachments'];
 }
 
 const TRUNCATION_NOTE = '\n\n[reply truncated]';
@@ -122,6 +123,7 @@ export function createReplyStream(options: ReplyStreamOptions) {
         ...(input.error ? { error: input.error } : {}),
         ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
         ...(input.usage ? { usage: input.usage } : {}),
+        ...(input.attachments?.length ? { attachments: input.attachments } : {}),
       };
       await options.beforeComplete?.(detail);
       await publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +12,10 @@ import { localClientConfig } from '../infra/local/aws-config.ts';
 import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
 import type { BusEnvelope, LlmSettings, MessageReceived, ReplyCompleted } from '../schemas/index.ts';
 import { type FakeLlm, startFakeLlm } from '../test/fixtures/fake-llm.ts';
+import { replyWithImage, tinyPng } from '../test/fixtures/images.ts';
 import { startLocalAws } from '../test/fixtures/local-aws.ts';
 import { loadOpenClaw } from './openclaw-adapter.ts';
+import { createReplyImages } from './reply-images.ts';
 import { createSessionStore } from './session-store.ts';
 import { findStoredReply } from './turn-records.ts';
 import { createTurnRunner } from './turn-runner.ts';
@@ -42,27 +45,27 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     baseUrl: fake.baseUrl,
   });
 
-  const runnerWith = (
+  const runnerOptions = (
     defaultLlm: LlmSettings,
     reserveMs = 1_000,
     root = workRoot,
     loadAdapter = () => adapter,
-  ) =>
-    createTurnRunner({
-      storage: aws.storage,
-      publisher: createPublisher({
-        client: new EventBridgeClient(localClientConfig(busEndpoint.endpoint)),
-        eventBusName: 'test',
-      }),
-      sessionStore: createSessionStore({ bucket: aws.bucket, client: aws.s3Client }),
-      loadAdapter,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      workRoot: root,
-      defaultLlm,
-      owner: 'test',
-      reserveMs,
-      deltaIntervalMs: 50,
-    });
+  ) => ({
+    storage: aws.storage,
+    publisher: createPublisher({
+      client: new EventBridgeClient(localClientConfig(busEndpoint.endpoint)),
+      eventBusName: 'test',
+    }),
+    sessionStore: createSessionStore({ bucket: aws.bucket, client: aws.s3Client }),
+    loadAdapter,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    workRoot: root,
+    defaultLlm,
+    owner: 'test',
+    reserveMs,
+    deltaIntervalMs: 50,
+  });
+  const runnerWith = (...args: Parameters<typeof runnerOptions>) => createTurnRunner(runnerOptions(...args));
 
   let ids = 0;
   const message = (userId: string, text: string): MessageReceived => ({
@@ -117,6 +120,38 @@ describe('the turn runner, with real OpenClaw turns in this process', () => {
     // Assess
     expect(llm.requests.at(-1)?.model).toBe('users-own-model');
     expect(completedFor(input.messageId)?.status).toBe('ok');
+  }, 90_000);
+
+  it('stores the images of a reply in the blob store and publishes their keys, not their bytes', async () => {
+    // Prepare: the model answers with OpenClaw's MEDIA: line naming a PNG in the turn's workspace
+    const png = tinyPng(5, 4);
+    const painter = await startFakeLlm({ reply: replyWithImage(png) });
+    const input = message('painter', 'Take a screenshot');
+    const runner = createTurnRunner({
+      ...runnerOptions(llmSettings(painter)),
+      replyImages: createReplyImages({ client: aws.s3Client, bucket: aws.bucket }),
+    });
+
+    // Act
+    await runner(input, { deadlineAt: Date.now() + 60_000 }).finally(() => painter.close());
+
+    // Assess
+    const completed = completedFor(input.messageId);
+    expect(completed).toMatchObject({ status: 'ok', text: 'Here is the screenshot.' });
+    expect(completed?.attachments).toEqual([
+      {
+        kind: 'image',
+        key: `media/painter/${input.messageId}/0.png`,
+        contentType: 'image/png',
+        bytes: png.length,
+        width: 5,
+        height: 4,
+      },
+    ]);
+    const object = await aws.s3Client.send(
+      new GetObjectCommand({ Bucket: aws.bucket, Key: completed!.attachments![0]!.key }),
+    );
+    expect(Buffer.from(await object.Body!.transformToByteArray()).equals(png)).toBe(true);
   }, 90_000);
 
   it('stops at the deadline and tells the user, instead of waiting on a hung LLM', async () => {

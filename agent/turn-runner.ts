@@ -17,6 +17,7 @@ import type { BrowserToolOptions } from './browser/browser-config.ts';
 import { resolveLlmSettings } from './llm-settings.ts';
 import type { OpenClawAdapter, OpenClawTurnRequest, OpenClawTurnResult } from './openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV } from './openclaw-config.ts';
+import type { ReplyImages } from './reply-images.ts';
 import { createReplyStream } from './reply-stream.ts';
 import { createSessionLock, type SessionLease, SessionLockTimeoutError } from './session-lock.ts';
 import type { SessionStore } from './session-store.ts';
@@ -76,6 +77,11 @@ export interface TurnRunnerOptions {
    * agent/metrics/turn-metrics.ts). A throw here is logged, never breaks the reply. @default none
    */
   onReply?: (message: MessageReceived, reply: ReplyCompleted, model: string | undefined) => void;
+  /**
+   * Stores the images a turn made (`agent/reply-images.ts`) so the reply can carry their keys.
+   * @default none: a reply's images are left out, with a note in its text
+   */
+  replyImages?: ReplyImages;
 }
 
 export interface TurnOptions {
@@ -126,6 +132,38 @@ export function createTurnRunner(options: TurnRunnerOptions) {
   const stopRequested = (userId: string, messageId: string) =>
     stopRequests.isRequested(userId, messageId).catch(() => false);
   if (options.scheduleTools) installToolBridge(createScheduleToolSet(options.scheduleTools));
+
+  /** Uploads the turn's images; never throws: an image that cannot be stored becomes a note. */
+  async function storeImages(
+    result: OpenClawTurnResult,
+    stateDir: string,
+    log: Logger,
+    message: MessageReceived,
+  ): Promise<{ attachments: ReplyCompleted['attachments']; notes: string[] }> {
+    const images = result.images ?? [];
+    if (images.length === 0) return { attachments: [], notes: [] };
+    if (!options.replyImages) {
+      log.warn('reply images left out: no blob store configured', { images: images.length });
+      return { attachments: [], notes: ['The agent made an image, but this deployment cannot send images.'] };
+    }
+    try {
+      const stored = await options.replyImages.upload({
+        userId: message.userId,
+        messageId: message.messageId,
+        stateDir,
+        images,
+      });
+      log.info('reply images stored', {
+        images: stored.attachments.length,
+        bytes: stored.attachments.reduce((sum, a) => sum + a.bytes, 0),
+        leftOut: stored.notes.length,
+      });
+      return stored;
+    } catch (error) {
+      log.error('reply images not stored', { error: error as Error });
+      return { attachments: [], notes: ['The images of this reply could not be stored.'] };
+    }
+  }
 
   /** Publishes the reply a completed turn stored, for a message EventBridge delivered again. */
   const replayStoredReply = (messageId: string) => republishStoredReply(storage, publisher, messageId);
@@ -314,7 +352,14 @@ export function createTurnRunner(options: TurnRunnerOptions) {
         );
         return await fail(TurnErrors.llmFailed(llm.provider, detail));
       }
-      await stream.complete({ status: 'ok', text: result.text, durationMs, usage: result.usage });
+      const images = await storeImages(result, stateDir, log, message);
+      await stream.complete({
+        status: 'ok',
+        text: withNotes(result.text, images.notes),
+        durationMs,
+        usage: result.usage,
+        attachments: images.attachments,
+      });
       return 'answered';
     } catch (error) {
       log.error('turn failed', { error: error as Error });
@@ -328,3 +373,9 @@ export function createTurnRunner(options: TurnRunnerOptions) {
 }
 
 export type TurnRunner = ReturnType<typeof createTurnRunner>;
+
+/** The notes about images left out, after the reply text. */
+function withNotes(text: string, notes: string[]): string {
+  if (notes.length === 0) return text;
+  return [text.trimEnd(), ...notes.map((note) => `⚠️ ${note}`)].filter(Boolean).join('\n\n');
+}

@@ -9,6 +9,7 @@ import {
   UserFacingErrorSchema,
   UserIdSchema,
 } from './common.ts';
+import { MAX_REPLY_IMAGES, ReplyAttachmentSchema } from './reply-media.ts';
 
 /**
  * Every bus event names its schema version in its `detail-type` (`MessageReceived.v1`), so a breaking
@@ -65,6 +66,8 @@ export const ReplyCompletedSchema = z.object({
       outputTokens: z.number().int().nonnegative().optional(),
     })
     .optional(),
+  /** Images the turn made (screenshots): keys in the state bucket, never the bytes. */
+  attachments: z.array(ReplyAttachmentSchema).max(MAX_REPLY_IMAGES).optional(),
 });
 
 export const AgentStatusSchema = z.enum(['waking', 'thinking', 'working', 'idle', 'stopped']);

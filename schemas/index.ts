@@ -55,6 +55,20 @@ export {
   RuntimePreferenceSchema,
   ScheduleFiredSchema,
 } from './events.ts';
+// Images in replies: keys, limits and the attachment schema.
+export {
+  IMAGE_EXTENSIONS,
+  type ImageContentType,
+  ImageContentTypeSchema,
+  isReplyMediaKeyOf,
+  MAX_REPLY_IMAGE_BYTES,
+  MAX_REPLY_IMAGES,
+  REPLY_MEDIA_PREFIX,
+  type ReplyAttachment,
+  ReplyAttachmentSchema,
+  replyImageKey,
+  replyMediaUserPrefix,
+} from './reply-media.ts';
 export type * from './types.ts';
 // The web chat's WebSocket protocol.
 export {
@@ -64,6 +78,7 @@ export {
   CompletedFrameSchema,
   DeltaFrameSchema,
   ErrorFrameSchema,
+  ImageFrameSchema,
   MAX_WEB_SOCKET_FRAME_BYTES,
   PingFrameSchema,
   PongFrameSchema,

@@ -6,6 +6,7 @@ import {
   UserFacingErrorSchema,
 } from './common.ts';
 import { AgentStatusChangedSchema, AgentStatusSchema, ReplyStatusSchema } from './events.ts';
+import { ImageContentTypeSchema } from './reply-media.ts';
 
 /**
  * The web chat's wire protocol over API Gateway WebSocket. The gateway picks the route from
@@ -88,6 +89,22 @@ export const StatusFrameSchema = z.object({
   runtime: AgentStatusChangedSchema.shape.runtime,
 });
 
+/**
+ * An image of a reply, sent after its `completed` frame: a short-lived URL the server made (presigned
+ * GET), never one from the model. Only http(s) URLs pass, so no `javascript:` or `data:` reaches an `<img>`.
+ */
+export const ImageFrameSchema = z.object({
+  type: z.literal('image'),
+  conversationId: ConversationIdSchema,
+  inReplyTo: MessageIdSchema,
+  url: z.url({ protocol: /^https?$/ }).max(4096),
+  contentType: ImageContentTypeSchema,
+  /** Text for screen readers and for when the URL has expired. */
+  alt: z.string().max(200),
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+
 export const PongFrameSchema = z.object({ type: z.literal('pong') });
 
 /** The answer to `stop`: the request is recorded; the turn's `completed` frame (status `aborted`) follows. */
@@ -105,4 +122,5 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   StatusFrameSchema,
   PongFrameSchema,
   StoppingFrameSchema,
+  ImageFrameSchema,
 ]);

@@ -40,7 +40,7 @@ export async function collectTurnImages(
     (name) => !before.has(name) && CONTENT_TYPES[extname(name).toLowerCase()],
   );
   if (fresh.length === 0) return [];
-  const target = join(tmpdir(), 'serverless-openclaw-images', encodeURIComponent(runId));
+  const target = turnImagesDirOf(runId);
   await mkdir(target, { recursive: true });
   const images: TurnImage[] = [];
   for (const name of fresh.sort()) {
@@ -49,6 +49,11 @@ export async function collectTurnImages(
     images.push({ path, contentType: CONTENT_TYPES[extname(name).toLowerCase()]! });
   }
   return images;
+}
+
+/** Where {@link collectTurnImages} puts one run's images: outside the state dir, so S3 never gets them with it. */
+export function turnImagesDirOf(runId: string): string {
+  return join(tmpdir(), 'serverless-openclaw-images', encodeURIComponent(runId));
 }
 
 /** `rename`, or copy and delete when the temp dir is on another file system. */

@@ -105,25 +105,30 @@ export function toSendError(error: unknown, via: 'interaction' | 'bot', secret?:
   return new DiscordSendError('retryable', clean(`${name}: ${message}`));
 }
 
-/** The request body of a message: never pings anyone, whatever the text says (`@everyone`, `<@id>`). */
+/**
+ * The request body of a message: never pings anyone, whatever the text says (`@everyone`, `<@id>`). Files
+ * go as multipart `files[n]`, each named in `attachments` by its index, as Discord requires.
+ */
 function payload(message: OutgoingMessage) {
+  const files = [
+    ...(message.file
+      ? [
+          {
+            name: message.file.name,
+            data: Buffer.from(message.file.text, 'utf8'),
+            contentType: 'text/markdown; charset=utf-8',
+          },
+        ]
+      : []),
+    ...(message.images ?? []),
+  ];
   return {
     body: {
       content: message.content,
       allowed_mentions: { parse: [] },
-      ...(message.file ? { attachments: [{ id: 0, filename: message.file.name }] } : {}),
+      ...(files.length > 0 ? { attachments: files.map((file, id) => ({ id, filename: file.name })) } : {}),
     },
-    ...(message.file
-      ? {
-          files: [
-            {
-              name: message.file.name,
-              data: Buffer.from(message.file.text, 'utf8'),
-              contentType: 'text/markdown; charset=utf-8',
-            },
-          ],
-        }
-      : {}),
+    ...(files.length > 0 ? { files } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import {
@@ -8,7 +9,9 @@ import {
   startFakeDiscordApi,
   TEST_APPLICATION_ID,
 } from '../../test/fixtures/fake-discord-api.ts';
+import { tinyPng } from '../../test/fixtures/images.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { INTERACTION_TOKEN_LIFETIME_MS } from './address.ts';
 import { createDiscordClient, createDiscordRest, DiscordSendError } from './discord-client.ts';
 import { createDiscordConsumer, type DiscordConsumerDeps } from './handler.ts';
@@ -160,6 +163,34 @@ describe('the Discord consumer against a fake Discord API (dynalite)', () => {
       'PATCH',
       ...messages.slice(1).map(() => 'POST'),
     ]);
+  });
+
+  it('attaches reply images to the edit of the original response as multipart files[n], bytes from S3', async () => {
+    // Prepare
+    const png = tinyPng(9, 2);
+    const key = `media/user-1/${randomUUID()}/0.png`;
+    await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: key, Body: png }));
+    const deliver = consumer({ images: createReplyImageStore({ client: aws.s3Client, bucket: aws.bucket }) });
+    const chat = interaction();
+
+    // Act
+    await deliver(
+      chat.completed(1, 'The page looks like this.', {
+        attachments: [
+          { kind: 'image', key, contentType: 'image/png', bytes: png.length },
+          { kind: 'image', key: 'media/user-2/x/0.png', contentType: 'image/png', bytes: 5 },
+        ],
+      }),
+    );
+
+    // Assess
+    const [message, ...others] = chat.messages();
+    expect(others).toEqual([]);
+    expect(message).toMatchObject({ original: true, content: 'The page looks like this.' });
+    expect(message!.attachments).toHaveLength(1);
+    expect(message!.attachments[0]).toMatchObject({ filename: 'image-1.png', contentType: 'image/png' });
+    expect(message!.attachments[0]!.bytes.equals(png)).toBe(true);
+    expect(chat.requests().map((request) => request.method)).toEqual(['PATCH']);
   });
 
   it('posts a redelivered completed reply once, and ignores deltas after it', async () => {
@@ -360,7 +391,7 @@ describe('the Discord consumer against a fake Discord API (dynalite)', () => {
     const messages = chat.messages();
     expect(messages).toHaveLength(5);
     expect(messages[4]!.content).toContain('attached');
-    expect(messages[4]!.attachments).toEqual([{ filename: 'reply.md', text }]);
+    expect(messages[4]!.attachments).toEqual([expect.objectContaining({ filename: 'reply.md', text })]);
   });
 
   it('drops events that are not for Discord or carry a malformed address', async () => {

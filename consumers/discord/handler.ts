@@ -9,6 +9,7 @@ import {
   ReplyDeltaSchema,
 } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
+import { imageFileName, ReplyImageRefusedError, type ReplyImageStore } from '../shared/reply-images.ts';
 import { createReplyProgress } from '../shared/reply-progress.ts';
 import { type DiscordAddress, DiscordAddressSchema, tokenExpired } from './address.ts';
 import { type DiscordClient, DiscordSendError, toSendError } from './discord-client.ts';
@@ -35,6 +36,8 @@ export interface DiscordConsumerDeps {
   duplicateWaitMs?: number;
   /** How long the completed reply lets an edit of a just-claimed delta land before it overwrites it. @default 1000 */
   settleMs?: number;
+  /** Where reply images are read from, to attach them to the reply. @default none: images are not sent (logged) */
+  images?: ReplyImageStore;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -135,6 +138,31 @@ export function createDiscordConsumer(deps: DiscordConsumerDeps) {
     return client.channelMessage(address.channelId, message);
   }
 
+  /** The reply's images as files; one that is not this user's is left out (logged). S3 failures throw. */
+  async function imagesOf(reply: ReplyCompleted): Promise<Pick<OutgoingMessage, 'images'>> {
+    const attachments = reply.attachments ?? [];
+    if (attachments.length === 0) return {};
+    if (!deps.images) {
+      logger.warn('reply images not sent: no image store configured', { images: attachments.length });
+      return {};
+    }
+    const images: NonNullable<OutgoingMessage['images']> = [];
+    for (const [index, attachment] of attachments.entries()) {
+      try {
+        const data = await deps.images.read(reply.userId, attachment);
+        images.push({ name: imageFileName(attachment, index), data, contentType: attachment.contentType });
+      } catch (error) {
+        if (!(error instanceof ReplyImageRefusedError)) throw error;
+        logger.warn('reply image not sent; skipped', {
+          inReplyTo: reply.inReplyTo,
+          index,
+          error: error.message,
+        });
+      }
+    }
+    return images.length > 0 ? { images } : {};
+  }
+
   async function deliverCompleted(reply: ReplyCompleted, address: DiscordAddress): Promise<void> {
     const { inReplyTo } = reply;
     const plan = planMessages(completedText(reply));
@@ -160,8 +188,11 @@ export function createDiscordConsumer(deps: DiscordConsumerDeps) {
     const route = { viaChannel: tokenExpired(address, now()) };
     for (let index = sent.length; index < plan.length; index++) {
       let id: string;
+      // The images ride on the reply's last message (read only when that one is about to be sent).
+      const last = index === plan.length - 1;
+      const message = last ? { ...plan[index]!, ...(await imagesOf(reply)) } : plan[index]!;
       try {
-        id = await sendOne(address, plan[index]!, index === 0, route);
+        id = await sendOne(address, message, index === 0, route);
       } catch (error) {
         const failure = toSendError(
           error,

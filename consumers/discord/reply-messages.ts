@@ -1,10 +1,12 @@
 import type { ReplyCompleted } from '../../schemas/index.ts';
 import { DISCORD_MESSAGE_LIMIT, splitMessage } from './split-message.ts';
 
-/** One Discord message to send: text, and for very long replies the whole reply as a file. */
+/** One Discord message to send: text, for very long replies the whole reply as a file, and images. */
 export interface OutgoingMessage {
   content: string;
   file?: { name: string; text: string };
+  /** Image files attached to the message (the reply's screenshots, on its last message). */
+  images?: { name: string; data: Buffer; contentType: string }[];
 }
 
 /**

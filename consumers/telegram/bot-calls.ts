@@ -1,4 +1,4 @@
-import { type Api, GrammyError, HttpError } from 'grammy';
+import { type Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { TelegramAddress } from './address.ts';
 
 /** One message of a reply, as HTML and as the plain text sent when Telegram refuses the HTML. */
@@ -176,6 +176,19 @@ export function createBotCalls(options: BotCallsOptions) {
           if (!isParseError(error)) throw error;
           return await attempt(part.plain, false);
         }
+      } catch (error) {
+        throw finalError(error);
+      }
+    },
+
+    /** Sends an image as a photo (the bytes, uploaded as multipart) and returns its message id. */
+    async photo(address: TelegramAddress, bytes: Buffer, fileName: string, policy: RateLimitPolicy) {
+      try {
+        const sent = await withRateLimit(
+          () => api.sendPhoto(address.chatId, new InputFile(bytes, fileName), placement(address)),
+          policy,
+        );
+        return sent.message_id;
       } catch (error) {
         throw finalError(error);
       }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Api } from 'grammy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { type FakeTelegramApi, startFakeTelegramApi } from '../../test/fixtures/fake-telegram-api.ts';
+import { tinyPng } from '../../test/fixtures/images.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { TelegramRateLimitError } from './bot-calls.ts';
 import { createTelegramConsumer, type TelegramConsumerDeps } from './handler.ts';
 
@@ -195,6 +198,35 @@ describe('the Telegram consumer against a fake Bot API (dynalite)', () => {
 
     // Assess
     expect(fake.messagesIn(chat.chatId)).toEqual([expect.objectContaining({ visibleText: 'Eventually' })]);
+  });
+
+  it('sends reply images as photos after the text, the bytes from S3, and a redelivery sends none again', async () => {
+    // Prepare
+    const png = tinyPng(7, 3);
+    const key = `media/user-1/${randomUUID()}/0.png`;
+    await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: key, Body: png }));
+    const deliver = consumer({ images: createReplyImageStore({ client: aws.s3Client, bucket: aws.bucket }) });
+    const chat = conversation({ messageThreadId: 42 });
+    const completed = chat.completed(1, 'Here it is', {
+      attachments: [
+        { kind: 'image', key, contentType: 'image/png', bytes: png.length, width: 7, height: 3 },
+        // Not this user's: never read, never sent.
+        { kind: 'image', key: 'media/user-2/m/0.png', contentType: 'image/png', bytes: 9 },
+      ],
+    });
+    fake.failNext('sendPhoto', { status: 500, description: 'Internal Server Error' });
+
+    // Act: the first attempt fails at the photo; the bus delivers again, twice
+    await expect(deliver(completed)).rejects.toThrow();
+    await deliver(completed);
+    await deliver(completed);
+
+    // Assess
+    expect(fake.messagesIn(chat.chatId).map((m) => m.visibleText)).toEqual(['Here it is']);
+    const photos = fake.photosIn(chat.chatId);
+    expect(photos).toHaveLength(1);
+    expect(photos[0]).toMatchObject({ fileName: 'image-1.png', messageThreadId: 42 });
+    expect(photos[0]!.bytes.equals(png)).toBe(true);
   });
 
   it('after a failure half-way through a long reply, the redelivery posts only the missing parts', async () => {

@@ -10,10 +10,12 @@ import {
   ReplyDeltaSchema,
 } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
+import { imageFileName, ReplyImageRefusedError, type ReplyImageStore } from '../shared/reply-images.ts';
 import { createReplyProgress, type ReplyProgress } from '../shared/reply-progress.ts';
 import { type TelegramAddress, TelegramAddressSchema } from './address.ts';
 import {
   createBotCalls,
+  type RateLimitPolicy,
   type RenderedPart,
   safeTelegramError,
   UndeliverableReplyError,
@@ -36,6 +38,8 @@ export interface TelegramConsumerDeps {
   now?: () => number;
   /** @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Where reply images are read from, to send them as photos. @default none: images are not sent (logged) */
+  images?: ReplyImageStore;
 }
 
 /**
@@ -168,7 +172,50 @@ export function createTelegramConsumer(deps: TelegramConsumerDeps) {
       ids[index] = String(await bot.post(address, part, index === 0, policy));
       await progress.saveMessageIds(detail.inReplyTo, ids);
     }
-    logger.info('reply delivered', { inReplyTo: detail.inReplyTo, parts: parts.length, eventId });
+    const photos = await sendImages(detail, address, ids, parts.length, policy);
+    logger.info('reply delivered', { inReplyTo: detail.inReplyTo, parts: parts.length, photos, eventId });
+  }
+
+  /**
+   * Sends the reply's images as photos after its text. Their message ids are recorded after the text
+   * parts' (at `offset + index`), so a redelivery sends only the photos still missing. An image that
+   * cannot be sent for good (not this user's key, refused by Telegram) is logged and marked done.
+   */
+  async function sendImages(
+    detail: ReplyCompleted,
+    address: TelegramAddress,
+    ids: string[],
+    offset: number,
+    policy: RateLimitPolicy,
+  ): Promise<number> {
+    const attachments = detail.attachments ?? [];
+    if (attachments.length === 0) return 0;
+    if (!deps.images) {
+      logger.warn('reply images not sent: no image store configured', { images: attachments.length });
+      return 0;
+    }
+    let sent = 0;
+    for (const [index, attachment] of attachments.entries()) {
+      if (ids[offset + index]) continue;
+      try {
+        const bytes = await deps.images.read(detail.userId, attachment);
+        ids[offset + index] = String(
+          await bot.photo(address, bytes, imageFileName(attachment, index), policy),
+        );
+        sent++;
+      } catch (error) {
+        if (!(error instanceof ReplyImageRefusedError || error instanceof UndeliverableReplyError))
+          throw error;
+        logger.warn('reply image not sent; skipped', {
+          inReplyTo: detail.inReplyTo,
+          index,
+          error: error.message,
+        });
+        ids[offset + index] = 'skipped';
+      }
+      await progress.saveMessageIds(detail.inReplyTo, ids);
+    }
+    return sent;
   }
 
   return async function deliverToTelegram(envelope: BusEnvelope): Promise<void> {

@@ -2,12 +2,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../infra/local/aws-config.ts';
-import type { BusEnvelope } from '../../schemas/index.ts';
+import { type BusEnvelope, MAX_WEB_SOCKET_FRAME_BYTES, ServerFrameSchema } from '../../schemas/index.ts';
 import { liveConnectionsOf, saveConnection } from '../../schemas/web-connections.ts';
+import { tinyPng } from '../../test/fixtures/images.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { createWebConsumer } from './handler.ts';
 
 const envelope = (detailType: string, detail: Record<string, unknown>): BusEnvelope =>
@@ -36,6 +39,7 @@ describe('the web consumer against an @connections endpoint', () => {
   let statusFor: (connectionId: string) => number;
   let server: ReturnType<typeof createServer>;
   let deliver: ReturnType<typeof createWebConsumer>;
+  let endpoint: string;
 
   beforeAll(async () => {
     aws = await startLocalAws();
@@ -50,7 +54,7 @@ describe('the web consumer against an @connections endpoint', () => {
       res.end(status === 200 ? '' : '{"message":"nope"}');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
     deliver = createWebConsumer({
       storage: aws.storage,
       connections: new ApiGatewayManagementApiClient({ ...localClientConfig(endpoint), maxAttempts: 1 }),
@@ -60,6 +64,55 @@ describe('the web consumer against an @connections endpoint', () => {
   afterAll(async () => {
     server.close();
     await aws.close();
+  });
+
+  it('sends an image frame after the completed frame: a presigned URL that serves the bytes, under 128 KB', async () => {
+    // Prepare
+    statusFor = () => 200;
+    posted.length = 0;
+    const png = tinyPng(8, 8);
+    const key = 'media/user-1/msg-1/0.png';
+    await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: key, Body: png }));
+    const withImages = createWebConsumer({
+      storage: aws.storage,
+      connections: new ApiGatewayManagementApiClient({ ...localClientConfig(endpoint), maxAttempts: 1 }),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      images: createReplyImageStore({ client: aws.s3Client, bucket: aws.bucket }),
+    });
+    const attachments = [
+      { kind: 'image', key, contentType: 'image/png', bytes: png.length, width: 8, height: 8 },
+      // Another user's key: never presigned, whatever the event says.
+      { kind: 'image', key: 'media/user-2/msg-9/0.png', contentType: 'image/png', bytes: 10 },
+    ];
+
+    // Act
+    await withImages(
+      envelope('ReplyCompleted.v1', {
+        ...base('conn-img='),
+        seq: 2,
+        status: 'ok',
+        text: 'Look',
+        attachments,
+      }),
+    );
+
+    // Assess
+    const frames = posted.map((p) => p.body as Record<string, unknown>);
+    expect(frames.map((f) => f.type)).toEqual(['completed', 'image']);
+    expect(frames[1]).toMatchObject({
+      conversationId: 'conv-1',
+      inReplyTo: 'msg-1',
+      contentType: 'image/png',
+      alt: 'Image 1 of the reply',
+      width: 8,
+      height: 8,
+    });
+    expect(ServerFrameSchema.safeParse(frames[1]).success).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(frames[1]))).toBeLessThan(MAX_WEB_SOCKET_FRAME_BYTES);
+    const image = await fetch(String(frames[1]!.url));
+    expect(image.status).toBe(200);
+    expect(Buffer.from(await image.arrayBuffer()).equals(png)).toBe(true);
+    posted.length = 0;
   });
 
   it('posts delta, completed and status frames to the connection', async () => {

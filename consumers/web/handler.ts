@@ -17,6 +17,7 @@ import {
 } from '../../schemas/index.ts';
 import { createStorage, type Storage } from '../../schemas/table.ts';
 import { liveConnectionsOf, removeConnection } from '../../schemas/web-connections.ts';
+import { createReplyImageStore, type ReplyImageStore } from '../shared/reply-images.ts';
 
 /** The web channel's reply address: which WebSocket connection asked. */
 export const WebAddressSchema = z.object({ connectionId: z.string().min(1).max(128) });
@@ -33,6 +34,53 @@ export interface WebConsumerDeps {
   handshakeGraceMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /**
+   * Where reply images are read from, to send the chat a presigned URL per image.
+   * @default none: a reply's images are not shown (logged)
+   */
+  images?: ReplyImageStore;
+  /** How long an image URL works. @default 900 (15 minutes) */
+  imageUrlSeconds?: number;
+}
+
+/**
+ * The image frames of a completed reply, one per attachment, each with a presigned URL the server made. An
+ * image that cannot be presigned is logged and left out; the text has already been shown.
+ */
+async function imageFrames(
+  envelope: BusEnvelope,
+  images: ReplyImageStore | undefined,
+  expiresInSeconds: number,
+  logger: Logger,
+): Promise<ServerFrame[]> {
+  if (envelope['detail-type'] !== 'ReplyCompleted.v1') return [];
+  const parsed = ReplyCompletedSchema.safeParse(envelope.detail);
+  const attachments = parsed.success ? (parsed.data.attachments ?? []) : [];
+  if (!parsed.success || attachments.length === 0) return [];
+  if (!images) {
+    logger.warn('reply images not shown: no image store configured', { images: attachments.length });
+    return [];
+  }
+  const d = parsed.data;
+  const frames: ServerFrame[] = [];
+  for (const [index, attachment] of attachments.entries()) {
+    try {
+      const url = await images.presignedUrl(d.userId, attachment, expiresInSeconds);
+      frames.push({
+        type: 'image',
+        conversationId: d.conversationId,
+        inReplyTo: d.inReplyTo,
+        url,
+        contentType: attachment.contentType,
+        alt: `Image ${index + 1} of the reply`,
+        ...(attachment.width ? { width: attachment.width } : {}),
+        ...(attachment.height ? { height: attachment.height } : {}),
+      });
+    } catch (error) {
+      logger.warn('reply image not shown', { index, error: (error as Error).message });
+    }
+  }
+  return frames;
 }
 
 /** Maps a reply event to the frame the web chat understands; undefined for events it does not show. */
@@ -93,6 +141,7 @@ const httpStatusOf = (error: unknown) =>
 export function createWebConsumer(deps: WebConsumerDeps) {
   const { storage, connections, logger } = deps;
   const handshakeGraceMs = deps.handshakeGraceMs ?? 5_000;
+  const imageUrlSeconds = deps.imageUrlSeconds ?? 900;
   const now = deps.now ?? Date.now;
 
   /** Whether the connection's record was written so recently that a 410 may mean "not open yet". */
@@ -138,18 +187,25 @@ export function createWebConsumer(deps: WebConsumerDeps) {
     }
     const userId = detail.userId;
     const targets = new Set([address.data.connectionId, ...(await liveConnectionsOf(storage, userId))]);
-    const data = Buffer.from(JSON.stringify(frame));
-    const results = await Promise.allSettled(
-      [...targets].map((connectionId) => post(connectionId, userId, data)),
-    );
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    // The completed frame first, then its images: the chat shows them under the reply's text.
+    const frames = [frame, ...(await imageFrames(envelope, deps.images, imageUrlSeconds, logger))];
+    for (const next of frames) {
+      const data = Buffer.from(JSON.stringify(next));
+      const results = await Promise.allSettled(
+        [...targets].map((connectionId) => post(connectionId, userId, data)),
+      );
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
   };
 }
 
 let defaultConsumer: ReturnType<typeof createWebConsumer> | undefined;
 
-/** Lambda entry: TABLE_NAME and WEB_SOCKET_CALLBACK_URL (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+/**
+ * Lambda entry: TABLE_NAME and WEB_SOCKET_CALLBACK_URL (https://{api}.execute-api.{region}.amazonaws.com/{stage});
+ * STATE_BUCKET for reply images (without it, images are not shown).
+ */
 async function entry(envelope: BusEnvelope): Promise<void> {
   defaultConsumer ??= createWebConsumer({
     storage: createStorage(),
@@ -160,6 +216,7 @@ async function entry(envelope: BusEnvelope): Promise<void> {
       }),
     ),
     logger: new Logger({ serviceName: 'web-consumer' }),
+    ...(process.env.STATE_BUCKET ? { images: createReplyImageStore() } : {}),
   });
   await defaultConsumer(envelope);
 }

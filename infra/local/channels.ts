@@ -4,6 +4,7 @@ import type { TargetHandler } from '../../bus/local-bus.ts';
 import type { Publisher } from '../../bus/publish.ts';
 import { createDiscordClient, createDiscordRest } from '../../consumers/discord/discord-client.ts';
 import { createDiscordConsumer } from '../../consumers/discord/handler.ts';
+import type { ReplyImageStore } from '../../consumers/shared/reply-images.ts';
 import { createSlackConsumer } from '../../consumers/slack/handler.ts';
 import { createSlackApi } from '../../consumers/slack/slack-api.ts';
 import { createTelegramConsumer } from '../../consumers/telegram/handler.ts';
@@ -33,6 +34,8 @@ export interface LocalChannelsOptions {
   allowedUsers: readonly string[];
   /** The scheduled-jobs store behind the chat commands `/schedule`, `/schedules`, `/unschedule`. */
   jobs?: JobStore;
+  /** Where the consumers read reply images (screenshots) from. @default none: images are not sent */
+  images?: ReplyImageStore;
 }
 
 /**
@@ -68,7 +71,12 @@ export function createLocalChannels(options: LocalChannelsOptions) {
       const api = new Api(token, { apiRoot: env.TELEGRAM_API_ROOT || undefined, timeoutSeconds: 10 });
       telegram = {
         token,
-        consume: createTelegramConsumer({ storage, api, logger: logger('telegram-consumer') }),
+        consume: createTelegramConsumer({
+          storage,
+          api,
+          logger: logger('telegram-consumer'),
+          ...(options.images ? { images: options.images } : {}),
+        }),
       };
     }
     await telegram.consume(envelope);
@@ -90,6 +98,7 @@ export function createLocalChannels(options: LocalChannelsOptions) {
       botToken: () => read('DISCORD_BOT_TOKEN'),
     }),
     logger: logger('discord-consumer'),
+    ...(options.images ? { images: options.images } : {}),
     // Local retries come within seconds, not Lambda's minutes: a failed reply may resume at once.
     resumeAfterMs: 0,
   });
@@ -119,6 +128,7 @@ export function createLocalChannels(options: LocalChannelsOptions) {
       logger: slackConsumerLogger,
     }),
     logger: slackConsumerLogger,
+    ...(options.images ? { images: options.images } : {}),
   });
 
   const routes: LocalHttpRoute[] = [

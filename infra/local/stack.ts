@@ -11,6 +11,7 @@ import { createInvocationHandler } from '../../agent/invocation-handler.ts';
 import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
 import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
+import { createReplyImages } from '../../agent/reply-images.ts';
 import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
 import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
@@ -33,6 +34,7 @@ import { createHistoryConsumer } from '../../consumers/history/handler.ts';
 import { createHistoryStore } from '../../consumers/history/store.ts';
 import { createRuntimeSelector } from '../../consumers/runtime-selector/handler.ts';
 import { createWatchdog } from '../../consumers/runtime-selector/watchdog.ts';
+import { createReplyImageStore } from '../../consumers/shared/reply-images.ts';
 import { createWebConsumer } from '../../consumers/web/handler.ts';
 import { createScheduleFiredHandler } from '../../producers/schedule/fired.ts';
 import { createJobStore, listAllJobs } from '../../producers/schedule/jobs.ts';
@@ -270,6 +272,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger: logger('agent'),
       }),
       userSecrets,
+      replyImages: createReplyImages({
+        client: s3.client,
+        bucket: BUCKET,
+        onSkip: (reason, detail) => logger('agent').warn('reply image left out', { reason, ...detail }),
+      }),
     });
     const pending = createPendingMessages(storage);
     const taskState = createTaskStateStore(storage);
@@ -367,7 +374,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         });
     }, options.watchdogIntervalMs ?? 15_000);
     started.push(() => clearInterval(watchdogTimer));
-    targets['web-consumer'] = createWebConsumer({ storage, connections, logger: logger('web-consumer') });
+    // Reply images (screenshots) from s3rver: the web chat loads them by presigned URL, the bots get bytes.
+    const replyImageStore = createReplyImageStore({ client: s3.client, bucket: BUCKET });
+    targets['web-consumer'] = createWebConsumer({
+      storage,
+      connections,
+      logger: logger('web-consumer'),
+      images: replyImageStore,
+    });
     const history = createHistoryStore(storage);
     targets.history = createHistoryConsumer({ history, logger: logger('history') });
 
@@ -444,6 +458,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       webAppUrl: url,
       allowedUsers: options.allowedUsers ?? [],
       jobs,
+      images: replyImageStore,
     });
     Object.assign(targets, channels.targets);
     const asHttpHandler = (handler: (event: never) => Promise<unknown>) =>
