@@ -6,7 +6,7 @@ import { createSecretReader } from '../schemas/secrets.ts';
 import { createStorage } from '../schemas/table.ts';
 import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
-import { loadOpenClaw } from './openclaw-adapter.ts';
+import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createDrainLease } from './runtime/drain-lease.ts';
 import { createPendingDrain } from './runtime/pending-drain.ts';
@@ -21,6 +21,20 @@ import { createTurnRunner } from './turn-runner.ts';
 const logger = new Logger({ serviceName: 'agent' });
 let handleInvocation: ReturnType<typeof createInvocationHandler> | undefined;
 
+// Importing OpenClaw takes 3–5 s. Lambda runs this module's top level in its init phase, before the
+// event is delivered, so start it here: it then overlaps the runtime's start-up and the turn's own work
+// (session lock, state restore from S3) instead of following them. Not awaited: a slow import must not
+// run into the 10 s init limit. A failed attempt is forgotten and the turn loads again.
+let adapter: Promise<OpenClawAdapter> | undefined;
+function loadAdapter(): Promise<OpenClawAdapter> {
+  adapter ??= loadOpenClaw().catch((error: unknown) => {
+    adapter = undefined;
+    throw error;
+  });
+  return adapter;
+}
+loadAdapter().catch((error: unknown) => logger.warn('OpenClaw preload failed', { error: error as Error }));
+
 function createHandler(context: Context) {
   const storage = createStorage();
   const publisher = createPublisher();
@@ -28,7 +42,7 @@ function createHandler(context: Context) {
     storage,
     publisher,
     sessionStore: createSessionStore(),
-    loadAdapter: () => loadOpenClaw(),
+    loadAdapter,
     logger,
     // Not /tmp/openclaw: OpenClaw writes its own daily log there.
     workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
