@@ -38,7 +38,7 @@ describe('formatTable', () => {
 
 describe('units', () => {
   it('formats milliseconds and megabytes', () => {
-    expect(ms(3.14159)).toBe('3.1 ms');
+    expect(ms(3.24)).toBe('3.2 ms');
     expect(ms(1234.5)).toBe('1235 ms');
     expect(mb(12_345_678)).toBe('12.3 MB');
   });
