@@ -18,12 +18,25 @@ export interface ColdVariant {
   config: 'naive' | 'lean';
   /** Run with the compile cache that agent/compile-cache-warmup.ts fills at image build. */
   compileCache: boolean;
+  /** loadOpenClaw's `prestartWorkers`. */
+  prestartWorkers: boolean;
 }
 
 export const COLD_VARIANTS: readonly ColdVariant[] = [
-  { name: 'naive (OpenClaw defaults, no cache)', config: 'naive', compileCache: false },
-  { name: 'lean config', config: 'lean', compileCache: false },
-  { name: 'ours: lean config + baked compile cache', config: 'lean', compileCache: true },
+  {
+    name: 'naive (OpenClaw defaults, no cache)',
+    config: 'naive',
+    compileCache: false,
+    prestartWorkers: false,
+  },
+  { name: 'lean config', config: 'lean', compileCache: false, prestartWorkers: false },
+  { name: 'lean config + baked compile cache', config: 'lean', compileCache: true, prestartWorkers: false },
+  {
+    name: 'ours: lean + compile cache + worker prestart',
+    config: 'lean',
+    compileCache: true,
+    prestartWorkers: true,
+  },
 ];
 
 /** What one child measured; times in ms. */
@@ -60,10 +73,7 @@ export async function measureColdStart(
         const run = await runChild(
           result.variant,
           llm.baseUrl,
-          join(
-            scratch,
-            `run-${i}-${result.runs.length}-${result.variant.config}${result.variant.compileCache ? '-cc' : ''}`,
-          ),
+          join(scratch, `run-${i}-variant-${results.indexOf(result)}`),
           cacheDir,
         );
         log(`cold start: ${result.variant.name} #${i + 1}: first reply ${Math.round(run.firstDeltaMs)} ms`);
@@ -94,6 +104,7 @@ async function runChild(
       BENCH_VARIANT: variant.config,
       BENCH_LLM_URL: llmUrl,
       BENCH_ROOT: root,
+      BENCH_PRESTART: variant.prestartWorkers ? '1' : '0',
       ...(variant.compileCache ? { NODE_COMPILE_CACHE: cacheDir } : {}),
     },
     (line) => {

@@ -61,8 +61,6 @@ function standInAgent(publisher: () => Publisher) {
   };
 }
 
-const DISCONNECT_SETTLE_MS = 500;
-
 let sent = 0;
 /** One message of one conversation, timed until its completed reply frame. */
 async function roundTrip(
@@ -133,13 +131,12 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
     }
     return results;
   } finally {
+    // The stack closes its gateway first, which ends these sockets and runs their $disconnect while the
+    // table still exists; closing them here first would race its shutdown.
+    await stack.close();
     await Promise.all(sockets.map((socket) => socket.close()));
-    // Let the gateway's $disconnect handlers finish before their table goes away.
-    await new Promise((resolve) => setTimeout(resolve, DISCONNECT_SETTLE_MS));
-    await stack.bus.idle();
     eventBridge.destroy();
     await endpoint.close();
-    await stack.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
