@@ -9,7 +9,7 @@ import { createStorage } from '../schemas/table.ts';
 import { userSecretStoreFromEnv } from '../schemas/user-secrets.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
 import { recordReply } from './metrics/turn-metrics.ts';
-import { loadOpenClaw } from './openclaw-adapter.ts';
+import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createReplyImages } from './reply-images.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createDrainLease } from './runtime/drain-lease.ts';
@@ -27,6 +27,20 @@ const logger = new Logger({ serviceName: 'agent' });
 const metrics = createMetrics('agent');
 let handleInvocation: ReturnType<typeof createInvocationHandler> | undefined;
 
+// Importing OpenClaw takes 3–5 s. Lambda runs this module's top level in its init phase, before the
+// event is delivered, so start it here: it then overlaps the runtime's start-up and the turn's own work
+// (session lock, state restore from S3) instead of following them. Not awaited: a slow import must not
+// run into the 10 s init limit. A failed attempt is forgotten and the turn loads again.
+let adapter: Promise<OpenClawAdapter> | undefined;
+function loadAdapter(): Promise<OpenClawAdapter> {
+  adapter ??= loadOpenClaw().catch((error: unknown) => {
+    adapter = undefined;
+    throw error;
+  });
+  return adapter;
+}
+loadAdapter().catch((error: unknown) => logger.warn('OpenClaw preload failed', { error: error as Error }));
+
 function createHandler(context: Context) {
   const storage = createStorage();
   const publisher = createPublisher();
@@ -34,7 +48,7 @@ function createHandler(context: Context) {
     storage,
     publisher,
     sessionStore: createSessionStore(),
-    loadAdapter: () => loadOpenClaw(),
+    loadAdapter,
     logger,
     // Not /tmp/openclaw: OpenClaw writes its own daily log there.
     workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',

@@ -1,0 +1,142 @@
+// The event pipeline's own overhead in local mode: a chat message in over the local WebSocket ->
+// web producer -> bus -> (stand-in agent) -> bus -> web consumer -> @connections -> reply frame out.
+// The stand-in sits where the runtime selector's target is (as in test/slack-round-trip.test.ts) and
+// answers at once through the real publisher, so the agent's own time is ~0 and what is measured is
+// ours: API Gateway stand-in, producer (auth, dedupe in DynamoDB, publish), bus, consumer, posting.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createPublisher, type Publisher, type TargetId } from '../bus/index.ts';
+import { localClientConfig } from '../infra/local/aws-config.ts';
+import { startEventBridgeEndpoint } from '../infra/local/event-bridge-endpoint.ts';
+import { startLocalStack } from '../infra/local/stack.ts';
+import { type BusEnvelope, EventSources, type MessageReceived, type ServerFrame } from '../schemas/index.ts';
+import { signIn, withToken } from '../test/fixtures/local-auth.ts';
+import { connectTestSocket, type TestSocket } from '../test/fixtures/ws-client.ts';
+
+/** One user per conversation: the web consumer sends a reply to every open socket of its user. */
+const MAX_USERS = 50;
+const USERS = Array.from({ length: MAX_USERS }, (_, i) => ({
+  username: `bench-${i}`,
+  password: `bench-password-${i}-0123456789`,
+}));
+
+/** One load level: this many conversations at once, each sending this many messages in turn. */
+export interface PipelineLoad {
+  conversations: number;
+  messagesEach: number;
+}
+
+/** Latencies of one load level, in ms. */
+export interface PipelineResult {
+  conversations: number;
+  /** Message sent -> its `completed` reply frame received. */
+  samples: number[];
+  /** Message sent -> its `ack` frame (the producer's part: auth, dedupe, publish). */
+  ackSamples: number[];
+}
+
+/** Answers like the agent does (a delta, then the completed reply), with no thinking in between. */
+function standInAgent(publisher: () => Publisher) {
+  return async (envelope: BusEnvelope) => {
+    const message = envelope.detail as MessageReceived;
+    const about = {
+      userId: message.userId,
+      conversationId: message.conversationId,
+      replyTo: message.replyTo,
+      inReplyTo: message.messageId,
+    };
+    const text = `You said: ${message.text}`;
+    await publisher().publish({
+      source: EventSources.agent,
+      detailType: 'ReplyDelta.v1',
+      detail: { ...about, seq: 1, text: text.slice(0, 8) },
+    });
+    await publisher().publish({
+      source: EventSources.agent,
+      detailType: 'ReplyCompleted.v1',
+      detail: { ...about, seq: 2, status: 'ok', text },
+    });
+  };
+}
+
+let sent = 0;
+/** One message of one conversation, timed until its completed reply frame. */
+async function roundTrip(
+  socket: TestSocket,
+  conversationId: string,
+): Promise<{ ackMs: number; replyMs: number }> {
+  const clientMessageId = `bench-${process.pid}-${++sent}`;
+  const started = performance.now();
+  socket.send({ action: 'sendMessage', conversationId, clientMessageId, text: `message ${sent}` });
+  const ack = (await socket.waitFor(
+    (frame) => frame.type === 'ack' && frame.clientMessageId === clientMessageId,
+  )) as Extract<ServerFrame, { type: 'ack' }>;
+  const ackMs = performance.now() - started;
+  await socket.waitFor((frame) => frame.type === 'completed' && frame.inReplyTo === ack.messageId);
+  const replyMs = performance.now() - started;
+  // Keep the frame log short: waitFor scans it.
+  socket.frames.length = 0;
+  return { ackMs, replyMs };
+}
+
+/**
+ * Starts the local stack in this process and runs each load level: its conversations at once (one user
+ * and WebSocket each), after one uncounted warm-up message per conversation.
+ */
+export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<PipelineResult[]> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'openclaw-bench-pipeline-'));
+  const stack = await startLocalStack({
+    dataDir,
+    port: 0,
+    users: USERS,
+    env: {},
+    preloadAgent: false,
+    logLevel: 'SILENT',
+    schedulerTickMs: 0,
+  });
+  const endpoint = await startEventBridgeEndpoint(stack.bus);
+  const eventBridge = new EventBridgeClient(localClientConfig(endpoint.endpoint));
+  const publisher = createPublisher({ client: eventBridge, eventBusName: 'bench' });
+  // The stack fills its bus's target table after building the bus and keeps no other handle on it;
+  // swapping the selector's entry is the seam the end-to-end tests use for a stand-in agent.
+  const targets = (stack.bus as unknown as { targets: Partial<Record<TargetId, unknown>> }).targets;
+  if (!('runtime-selector' in targets)) throw new Error('the local stack has no runtime-selector target');
+  targets['runtime-selector'] = standInAgent(() => publisher);
+  const sockets: TestSocket[] = [];
+  try {
+    const results: PipelineResult[] = [];
+    for (const { conversations, messagesEach } of loads) {
+      if (conversations > MAX_USERS) throw new RangeError(`at most ${MAX_USERS} concurrent conversations`);
+      while (sockets.length < conversations) {
+        const user = USERS[sockets.length]!;
+        const { idToken } = await signIn(stack.url, user.username, user.password);
+        sockets.push(await connectTestSocket(withToken(stack.wsUrl, idToken)));
+      }
+      const active = sockets.slice(0, conversations);
+      await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`)));
+      const samples: number[] = [];
+      const ackSamples: number[] = [];
+      await Promise.all(
+        active.map(async (socket, i) => {
+          for (let m = 0; m < messagesEach; m++) {
+            const { ackMs, replyMs } = await roundTrip(socket, `conv-${conversations}-${i}`);
+            samples.push(replyMs);
+            ackSamples.push(ackMs);
+          }
+        }),
+      );
+      results.push({ conversations, samples, ackSamples });
+    }
+    return results;
+  } finally {
+    // The stack closes its gateway first, which ends these sockets and runs their $disconnect while the
+    // table still exists; closing them here first would race its shutdown.
+    await stack.close();
+    await Promise.all(sockets.map((socket) => socket.close()));
+    eventBridge.destroy();
+    await endpoint.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
