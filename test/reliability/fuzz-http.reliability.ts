@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInteraction } from '../fixtures/fake-discord-api.ts';
@@ -30,19 +31,39 @@ const tally = (name: string) => tallies.get(name) ?? tallies.set(name, newTally(
 let rs: ReliabilityStack;
 let idToken: string;
 
-async function post(
+/**
+ * One request on its own connection (no keep-alive), so what one hostile request does to a connection
+ * (a refused huge body) cannot be blamed on the next one.
+ */
+function post(
   path: string,
   body: string,
   headers: Record<string, string>,
   method = 'POST',
 ): Promise<Attempt> {
-  const response = await fetch(`${rs.stack.url}${path}`, {
-    method,
-    headers: Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== '')),
-    ...(method === 'GET' || method === 'DELETE' || body === '' ? {} : { body }),
+  const payload = method === 'GET' || method === 'DELETE' ? '' : body;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${rs.stack.url}${path}`,
+      {
+        method,
+        agent: false,
+        headers: {
+          ...Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== '')),
+          connection: 'close',
+          'content-length': String(Buffer.byteLength(payload)),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () =>
+          resolve({ status: res.statusCode ?? 0, describe: `${method} ${path} ${body.slice(0, 120)}` }),
+        );
+      },
+    );
+    req.once('error', reject);
+    req.end(payload);
   });
-  await response.arrayBuffer();
-  return { status: response.status, describe: `${method} ${path} ${body.slice(0, 120)}` };
 }
 
 /** Header values must be bytes: anything else is sent percent-encoded (lone surrogates made whole first). */
