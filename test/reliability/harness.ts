@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PutEventsEntry } from '../../bus/index.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../infra/local/stack.ts';
+import type { LlmSettings } from '../../schemas/index.ts';
 import { TEST_USER_LIST } from '../fixtures/local-auth.ts';
 
 /** Every entry put on the local bus, by detail type: the fuzz tests check refused inputs publish nothing. */
@@ -38,6 +39,14 @@ export async function quiet(counter: PublishCounter, quietMs = 40, maxMs = 30_00
   }
 }
 
+const STAND_IN_LLM: LlmSettings = {
+  provider: 'custom',
+  api: 'openai-completions',
+  model: 'stand-in',
+  baseUrl: 'http://127.0.0.1:9/v1',
+  apiKeyRef: 'OPENCLAW_LLM_API_KEY',
+};
+
 export interface ReliabilityStack {
   stack: LocalStack;
   dataDir: string;
@@ -57,13 +66,18 @@ export async function startReliabilityStack(options: LocalStackOptions = {}): Pr
     preloadAgent: false,
     schedulerTickMs: 0,
     watchdogIntervalMs: 1_000,
+    // A stand-in agent never calls it, but the turn runner wants an LLM configured before a turn.
+    defaultLlm: STAND_IN_LLM,
     ...options,
+    env: { OPENCLAW_LLM_API_KEY: 'sk-stand-in-0123456789', ...options.env },
   });
   return {
     stack,
     dataDir,
     publishes: countPublishes(stack),
     async close() {
+      // Let the $disconnect of sockets the test just closed reach the stores before they stop.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       await stack.close();
       await rm(dataDir, { recursive: true, force: true });
     },
