@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInvocationHandler } from '../../agent/invocation-handler.ts';
@@ -95,6 +96,10 @@ export interface LocalStackOptions {
   schedulerNow?: () => number;
   /** How often the local scheduler looks for due jobs; 0: only when `tickScheduler()` is called. @default 1000 */
   schedulerTickMs?: number;
+  /** The agent's OpenClaw; tests of the pipeline pass a stand-in. @default the pinned OpenClaw package */
+  loadAdapter?: () => Promise<OpenClawAdapter>;
+  /** Called with the DynamoDB client before first use: fault tests add a throttling middleware. */
+  configureDynamo?: (client: DynamoDBClient) => void;
 }
 
 /** The local issuer as a client sees it, and the default user's password when it was generated. */
@@ -188,6 +193,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const dynamo = await startLocalDynamo({ path: join(dataDir, 'dynamodb'), tableName: TABLE_NAME });
     started.push(() => dynamo.close());
+    options.configureDynamo?.(dynamo.client);
     const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
     started.push(() => s3.close());
     const storage = createStorage({
@@ -199,7 +205,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let adapterPromise: Promise<OpenClawAdapter> | undefined;
     const loadAdapter = (): Promise<OpenClawAdapter> => {
-      adapterPromise ??= loadOpenClaw().catch((error: unknown) => {
+      adapterPromise ??= (options.loadAdapter ?? loadOpenClaw)().catch((error: unknown) => {
         // Say so now, and try again on the next turn rather than failing every turn from here on.
         console.error(`[local] OpenClaw could not be loaded: ${(error as Error).message}`);
         adapterPromise = undefined;
