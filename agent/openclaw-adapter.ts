@@ -114,7 +114,10 @@ export interface LoadOpenClawOptions {
   /**
    * Boot OpenClaw's session-history worker thread as soon as the runner is imported, so the first turn
    * does not wait for it (see {@link prestartSessionWorker}). Best effort: a failure changes nothing.
-   * @default true
+   * Off by default: the prestart turn reads OpenClaw's config before the turn's own config file exists,
+   * and the browser tool then runs with default settings (no sandbox flag, default ports: Chromium fails
+   * to start; test/agent-browser-tool.test.ts), and no gain could be measured on 2 cores.
+   * @default false
    */
   prestartWorkers?: boolean;
 }
@@ -146,7 +149,7 @@ export async function loadOpenClaw(options: LoadOpenClawOptions = {}): Promise<O
   if (options.forceCli) return createCliAdapter(packageDir, manifest, 'forced by option');
   try {
     const runtime = await loadEmbeddedRuntime(packageDir, manifest);
-    if (options.prestartWorkers ?? true) void prestartSessionWorker(join(packageDir, 'dist'));
+    if (options.prestartWorkers ?? false) void prestartSessionWorker(join(packageDir, 'dist'));
     return createEmbeddedAdapter(runtime, manifest.version);
   } catch (error) {
     const reason = `embedded OpenClaw runner unavailable: ${errorText(error)}`;
