@@ -6,6 +6,7 @@ import {
   applyCompleted,
   applyDelta,
   applyError,
+  applyImage,
   clearSendError,
   logFromHistory,
   replyInProgress,
@@ -165,5 +166,55 @@ describe('stored history and the reply in progress', () => {
     });
     expect(log.at(-1)?.error).toBe('No.');
     expect(clearSendError(log, 'cid-2').at(-1)?.error).toBeUndefined();
+  });
+});
+
+describe('reply images', () => {
+  const image = (url: string, inReplyTo = 'm1') =>
+    ({ type: 'image', conversationId, inReplyTo, url, contentType: 'image/png', alt: 'Screenshot' }) as const;
+
+  it('adds http(s) images to their reply, once each and at most four, and refuses other schemes', () => {
+    let log = applyCompleted([], {
+      type: 'completed',
+      conversationId,
+      inReplyTo: 'm1',
+      seq: 1,
+      status: 'ok',
+      text: 'Look:',
+    });
+    for (const url of [
+      'javascript:alert(1)',
+      'data:image/png;base64,AAAA',
+      'file:///etc/passwd',
+      'not a url',
+    ]) {
+      expect(applyImage(log, image(url))).toBe(log);
+    }
+    log = applyImage(log, image('https://bucket.s3.amazonaws.com/media/u/1/0.png?X-Amz-Signature=a'));
+    log = applyImage(log, image('https://bucket.s3.amazonaws.com/media/u/1/0.png?X-Amz-Signature=a'));
+    for (const n of [1, 2, 3, 4]) log = applyImage(log, image(`http://127.0.0.1:4569/b/media/u/1/${n}.png`));
+    expect(log).toHaveLength(1);
+    expect(log[0]?.text).toBe('Look:');
+    expect(log[0]?.images?.map((i) => i.url.split('/').pop())).toEqual([
+      '0.png?X-Amz-Signature=a',
+      '1.png',
+      '2.png',
+      '3.png',
+    ]);
+  });
+
+  it('keeps an image that arrives before its reply text, and the text then completes the reply', () => {
+    let log = applyImage([], image('https://example.test/shot.png', 'm2'));
+    log = applyCompleted(log, {
+      type: 'completed',
+      conversationId,
+      inReplyTo: 'm2',
+      seq: 1,
+      status: 'ok',
+      text: 'Done',
+    });
+    expect(log).toMatchObject([
+      { text: 'Done', done: true, images: [{ url: 'https://example.test/shot.png' }] },
+    ]);
   });
 });

@@ -22,7 +22,20 @@ export interface ChatMessage {
   status?: 'ok' | 'error' | 'aborted';
   /** What went wrong, in words for the user. */
   error?: string;
+  /** Assistant messages: the reply's images (`image` frames), in arrival order. */
+  images?: ChatImage[];
 }
+
+/** An image of a reply: a URL the server made (checked again here: http(s) only) and its alt text. */
+export interface ChatImage {
+  url: string;
+  alt: string;
+  width?: number;
+  height?: number;
+}
+
+/** Most images one reply shows; the server sends no more (schemas/reply-media.ts MAX_REPLY_IMAGES). */
+const MAX_IMAGES_PER_REPLY = 4;
 
 /** Appends the user's own message. */
 export function addUserMessage(log: ChatMessage[], clientMessageId: string, text: string): ChatMessage[] {
@@ -73,6 +86,34 @@ export function applyCompleted(log: ChatMessage[], frame: Frame<'completed'>): C
   if (!reply) return insertReply(log, { ...newReply(frame.inReplyTo), ...final });
   if (reply.done) return log;
   return log.map((m) => (m === reply ? { ...m, ...final } : m));
+}
+
+/**
+ * Adds an image to its reply. Only an http(s) URL is kept: the `<img>` must never load a `javascript:`,
+ * `data:` or other scheme, whatever reached the socket. The same URL twice (a redelivery) is shown once.
+ */
+export function applyImage(log: ChatMessage[], frame: Frame<'image'>): ChatMessage[] {
+  if (!isWebUrl(frame.url)) return log;
+  const image: ChatImage = {
+    url: frame.url,
+    alt: frame.alt,
+    ...(frame.width ? { width: frame.width } : {}),
+    ...(frame.height ? { height: frame.height } : {}),
+  };
+  const reply = findReply(log, frame.inReplyTo);
+  if (!reply) return insertReply(log, { ...newReply(frame.inReplyTo), images: [image] });
+  const images = reply.images ?? [];
+  if (images.length >= MAX_IMAGES_PER_REPLY || images.some((i) => i.url === image.url)) return log;
+  return log.map((m) => (m === reply ? { ...m, images: [...images, image] } : m));
+}
+
+function isWebUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
 }
 
 function findReply(log: ChatMessage[], inReplyTo: string): ChatMessage | undefined {

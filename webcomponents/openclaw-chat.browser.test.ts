@@ -8,14 +8,21 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SendMessageFrame, ServerFrame } from '../schemas/index.ts';
 import { launchChromium } from '../test/fixtures/browser.ts';
+import { tinyPng } from '../test/fixtures/images.ts';
 import { buildWebComponents } from './build.ts';
 import { renderChatPage } from './page.ts';
 
+/** The picture the page server serves at `/shot.png`: 6 x 4 pixels, so the test can see it decoded. */
+const SHOT = tinyPng(6, 4, [10, 120, 200, 255]);
+
 /**
  * A fake of the server side of the chat protocol, served with the built bundle on 127.0.0.1, driven
- * by Debian's Chromium. Text "fail please" gets an error frame; anything else a streamed reply.
+ * by Debian's Chromium. Text "fail please" gets an error frame; anything else a streamed reply, and
+ * "screenshot please" also image frames after it (one good, then hostile schemes and a repeat).
  */
 class FakeChatServer {
+  /** The page server's origin, for the image URL the fake "presigns". */
+  origin = '';
   readonly received: SendMessageFrame[] = [];
   /** The request URL (path and query) of every upgrade request, accepted or not. */
   readonly upgrades: string[] = [];
@@ -77,6 +84,20 @@ class FakeChatServer {
     send(ws, { type: 'completed', conversationId, inReplyTo: messageId, seq: 2, status: 'ok', text: reply });
     // ...and a delta after completion is ignored too.
     send(ws, { type: 'delta', conversationId, inReplyTo: messageId, seq: 9, text: 'garbage' });
+    if (frame.text !== 'screenshot please') return;
+    const image = { type: 'image', conversationId, inReplyTo: messageId, contentType: 'image/png' } as const;
+    send(ws, {
+      ...image,
+      url: `${this.origin}/shot.png?X-Amz-Signature=abc`,
+      alt: 'Screenshot 1',
+      width: 6,
+      height: 4,
+    });
+    // Schemes the server never makes: the chat must not load them, whatever reaches the socket.
+    send(ws, { ...image, url: 'javascript:alert(1)', alt: 'evil 1' });
+    send(ws, { ...image, url: `data:image/png;base64,${SHOT.toString('base64')}`, alt: 'evil 2' });
+    // A redelivered frame: shown once.
+    send(ws, { ...image, url: `${this.origin}/shot.png?X-Amz-Signature=abc`, alt: 'Screenshot 1' });
   }
 }
 
@@ -126,6 +147,8 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     server = createServer((req, res) => {
       if (req.url === '/openclaw-chat.js') {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundle);
+      } else if (req.url?.startsWith('/shot.png?')) {
+        res.writeHead(200, { 'content-type': 'image/png' }).end(SHOT);
       } else if (req.url === '/') {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(pages[servedPage]);
       } else {
@@ -136,6 +159,7 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     fake.attach(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    fake.origin = baseUrl.slice(0, -1);
     browser = await launchChromium();
   }, 30_000);
 
@@ -206,6 +230,24 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     expect(fake.received).toHaveLength(1);
     expect(fake.received[0]).toMatchObject({ action: 'sendMessage', text: 'hello\nagent' });
     expect(fake.received[0]!.conversationId).toMatch(/^web-[0-9a-f]{32}$/);
+  });
+
+  it("shows a reply's image frames as <img> parts, loading only the http(s) URL the server made", async () => {
+    // Act
+    await page.getByRole('textbox', { name: 'Message' }).fill('screenshot please');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    // Assess: one image, decoded at its size, under the reply's text; the other schemes left out
+    const images = page.locator('li.assistant [part="image"]');
+    await until(() => images.count()).toBe(1);
+    await until(() => images.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(6);
+    expect(await images.getAttribute('alt')).toBe('Screenshot 1');
+    expect(await images.getAttribute('src')).toBe(`${fake.origin}/shot.png?X-Amz-Signature=abc`);
+    expect(await images.evaluate((img: HTMLImageElement) => img.naturalHeight)).toBe(4);
+    expect(await text(page.locator('li.assistant .markdown'))).toBe('You said: screenshot please');
+    await sleep(100);
+    expect(await images.count()).toBe(1);
+    expect(await page.locator('li.assistant img').count()).toBe(1);
   });
 
   it('shows the message of an error frame', async () => {

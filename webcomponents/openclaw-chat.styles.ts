@@ -117,6 +117,14 @@ export const chatStyles = [
     .text {
       white-space: pre-wrap;
     }
+    /* Reply images (screenshots): fit the bubble, keep their aspect ratio. */
+    img.image {
+      display: block;
+      max-width: 100%;
+      height: auto;
+      margin-top: 0.5rem;
+      border-radius: calc(${radius} / 2);
+    }
     li.user {
       align-self: flex-end;
       color: var(--_user-fg);

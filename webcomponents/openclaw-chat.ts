@@ -1,4 +1,5 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
@@ -20,6 +21,7 @@ import {
   applyCompleted,
   applyDelta,
   applyError,
+  applyImage,
   type ChatMessage,
   clearSendError,
   logFromHistory,
@@ -472,6 +474,11 @@ export class OpenclawChat extends LitElement {
     return html`<li class="assistant" part="message assistant-message" aria-busy=${m.done ? 'false' : 'true'}>
       <span class="visually-hidden">Agent:</span>
       <div class="markdown" part="markdown">${unsafeHTML(this.#markdownOf(m))}</div>
+      ${(m.images ?? []).map(
+        (image) =>
+          html`<img part="image" class="image" src=${image.url} alt=${image.alt} loading="lazy" decoding="async"
+            referrerpolicy="no-referrer" width=${ifDefined(image.width)} height=${ifDefined(image.height)} />`,
+      )}
       ${m.status === 'aborted' ? html`<span class="note" part="message-note">Stopped.</span>` : nothing}
       ${m.error ? html`<span class="note error" part="message-error">${m.error}</span>` : nothing}
       ${
@@ -664,6 +671,12 @@ export class OpenclawChat extends LitElement {
           text,
           ...(error ? { error } : {}),
         } satisfies ReplyCompletedDetail);
+        break;
+      }
+      case 'image': {
+        const before = this.messages;
+        this.messages = applyImage(before, frame);
+        if (this.messages !== before) this.#emit('openclaw-reply-image', frame);
         break;
       }
       case 'status': {

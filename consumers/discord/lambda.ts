@@ -4,6 +4,7 @@ import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { createDiscordClient, createDiscordRest } from './discord-client.ts';
 import { createDiscordConsumer, type DiscordConsumer } from './handler.ts';
 
@@ -23,6 +24,8 @@ function createFromEnvironment(): DiscordConsumer {
     storage: createStorage(),
     client: createDiscordClient({ rest, botToken: () => readSecret('DISCORD_BOT_TOKEN') }),
     logger: new Logger({ serviceName: 'discord-consumer' }),
+    // STATE_BUCKET: reply images are read from there (without it, images are not sent).
+    ...(process.env.STATE_BUCKET ? { images: createReplyImageStore() } : {}),
     // Longer than the function's 60 s timeout: a delivery still sending is never taken for a failed one.
     resumeAfterMs: 70_000,
   });

@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { type FakeSlackApi, startFakeSlackApi } from '../../test/fixtures/fake-slack-api.ts';
+import { tinyPng } from '../../test/fixtures/images.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { SlackRateLimitedError } from './errors.ts';
 import { createSlackConsumer, type SlackConsumerDeps } from './handler.ts';
 import { createSlackApi } from './slack-api.ts';
@@ -333,6 +337,83 @@ describe('the Slack consumer against a loopback Slack Web API (dynalite)', () =>
     await deliver(completed('m-trouble', 1, 'shown on retry'));
     expect(slack.messages().filter((m) => m.text === 'shown on retry')).toHaveLength(1);
     expect(slack.messages().filter((m) => m.text === 'never shown')).toHaveLength(0);
+  });
+
+  it('uploads reply images into the thread with files.uploadV2 (bytes from S3), once across redeliveries', async () => {
+    // Prepare: two images of this user, one key of another user's
+    const [red, blue] = [tinyPng(7, 3), tinyPng(4, 4, [20, 40, 220, 255])];
+    const keys = [`media/user-1/${randomUUID()}/0.png`, `media/user-1/${randomUUID()}/1.png`];
+    await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: keys[0], Body: red }));
+    await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: keys[1], Body: blue }));
+    const deliver = consumer({ images: createReplyImageStore({ client: aws.s3Client, bucket: aws.bucket }) });
+    const thread = '1760000000.000301';
+    const event = envelope('ReplyCompleted.v1', {
+      ...base('m-images', { channel: CHANNEL, threadTs: thread }),
+      seq: 1,
+      status: 'ok',
+      text: 'Here is the page.',
+      attachments: [
+        { kind: 'image', key: keys[0], contentType: 'image/png', bytes: red.length },
+        { kind: 'image', key: 'media/user-2/x/0.png', contentType: 'image/png', bytes: 5 },
+        { kind: 'image', key: keys[1], contentType: 'image/png', bytes: blue.length },
+      ],
+    });
+    const filesBefore = slack.files().length;
+
+    // Act
+    await deliver(event);
+    await deliver(event);
+
+    // Assess
+    expect(slack.messagesIn(CHANNEL, thread)).toMatchObject([{ text: 'Here is the page.' }]);
+    const shared = slack.files().slice(filesBefore);
+    expect(shared.map((f) => [f.filename, f.channel, f.threadTs])).toEqual([
+      ['image-1.png', CHANNEL, thread],
+      ['image-3.png', CHANNEL, thread],
+    ]);
+    expect(shared[0]!.bytes.equals(red)).toBe(true);
+    expect(shared[1]!.bytes.equals(blue)).toBe(true);
+    expect(shared[0]!.altText).toBe("Image 1 of the agent's reply");
+    expect(
+      slack
+        .callsOf('files.completeUploadExternal')
+        .slice(-2)
+        .map((c) => c.status),
+    ).toEqual([200, 200]);
+  });
+
+  it('retries only the missing image after Slack trouble, and skips one Slack refuses for good', async () => {
+    // Prepare
+    const png = tinyPng(5, 5);
+    const keys = [`media/user-1/${randomUUID()}/0.png`, `media/user-1/${randomUUID()}/1.png`];
+    for (const key of keys) {
+      await aws.s3Client.send(new PutObjectCommand({ Bucket: aws.bucket, Key: key, Body: png }));
+    }
+    const deliver = consumer({ images: createReplyImageStore({ client: aws.s3Client, bucket: aws.bucket }) });
+    const thread = '1760000000.000302';
+    const event = envelope('ReplyCompleted.v1', {
+      ...base('m-images-retry', { channel: CHANNEL, threadTs: thread }),
+      seq: 1,
+      status: 'ok',
+      text: 'Two screenshots.',
+      attachments: keys.map((key) => ({ kind: 'image', key, contentType: 'image/png', bytes: png.length })),
+    });
+    const filesBefore = slack.files().length;
+    slack.failNext('files.completeUploadExternal', 'internal_error');
+
+    // Act: the first image fails with Slack's own trouble (a platform error is not retried by the client: the bus retries)
+    await expect(deliver(event)).rejects.toThrow(/internal_error/);
+    slack.failNext('files.getUploadURLExternal', 'invalid_arguments', 1);
+    await deliver(event);
+
+    // Assess: image 1 refused for good (skipped), image 2 shared; the text was posted once
+    expect(slack.messagesIn(CHANNEL, thread)).toHaveLength(1);
+    expect(
+      slack
+        .files()
+        .slice(filesBefore)
+        .map((f) => f.filename),
+    ).toEqual(['image-2.png']);
   });
 
   it('drops events whose address is not a Slack one', async () => {

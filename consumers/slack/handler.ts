@@ -9,6 +9,7 @@ import {
   ReplyDeltaSchema,
 } from '../../schemas/index.ts';
 import type { Storage } from '../../schemas/table.ts';
+import { imageFileName, ReplyImageRefusedError, type ReplyImageStore } from '../shared/reply-images.ts';
 import { createReplyProgress } from '../shared/reply-progress.ts';
 import { decodeMessageRef, encodeMessageRef, type SlackAddress, SlackAddressSchema } from './address.ts';
 import { SlackApiError } from './errors.ts';
@@ -33,6 +34,8 @@ export interface SlackConsumerDeps {
   firstMessageWaitMs?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Where reply images are read from, to upload them into the thread. @default none: not sent (logged) */
+  images?: ReplyImageStore;
 }
 
 /** The part of the Lambda context we read. */
@@ -42,6 +45,8 @@ export interface InvocationContext {
 
 /** Appended to a reply's message ids once the completed reply is fully shown: a redelivery stops there. */
 const DELIVERED = 'delivered';
+/** Kept after a reply's message ids, one per reply image: `file:<id>` when shared, `file:skipped` if not. */
+const FILE_MARK = 'file:';
 /** The channel will not take our message: answer the person by direct message instead. */
 const CHANNEL_UNREACHABLE = new Set(['not_in_channel', 'channel_not_found', 'is_archived']);
 /** The message to edit is gone (deleted by someone, or too old): post a new one. */
@@ -218,8 +223,9 @@ export function createSlackConsumer(deps: SlackConsumerDeps) {
       stored = current.messageIds;
     }
 
-    const refs = stored.map(decodeMessageRef);
-    const save = () => progress.saveMessageIds(inReplyTo, refs.map(encodeMessageRef));
+    const files = stored.filter((id) => id.startsWith(FILE_MARK));
+    const refs = stored.filter((id) => !id.startsWith(FILE_MARK)).map(decodeMessageRef);
+    const save = () => progress.saveMessageIds(inReplyTo, [...refs.map(encodeMessageRef), ...files]);
     for (const [index, text] of chunks.entries()) {
       const existing = refs[index];
       if (existing) {
@@ -242,8 +248,69 @@ export function createSlackConsumer(deps: SlackConsumerDeps) {
       await new Promise((resolve) => setTimeout(resolve, settleMs));
       await slack.update(first, chunks[0], deadline);
     }
-    await progress.saveMessageIds(inReplyTo, [...refs.map(encodeMessageRef), DELIVERED]);
-    logger.info('slack reply shown', { inReplyTo, status: completed.status, messages: chunks.length });
+    const uploaded = await uploadImages(completed, address, refs, files, save, deadline);
+    await progress.saveMessageIds(inReplyTo, [...refs.map(encodeMessageRef), ...files, DELIVERED]);
+    logger.info('slack reply shown', {
+      inReplyTo,
+      status: completed.status,
+      messages: chunks.length,
+      images: uploaded,
+    });
+  }
+
+  /**
+   * Uploads the reply's images into the thread after its text, each recorded in `files` (saved after each
+   * one) so a redelivery uploads only those still missing. An image that can never be shared (not this
+   * user's key, refused by Slack for good) is logged and marked skipped; what a retry can fix throws.
+   */
+  async function uploadImages(
+    completed: ReplyCompleted,
+    address: SlackAddress,
+    refs: SlackMessageRef[],
+    files: string[],
+    save: () => Promise<void>,
+    deadline: Deadline,
+  ): Promise<number> {
+    const attachments = completed.attachments ?? [];
+    const first = refs[0];
+    if (attachments.length === 0 || !first) return 0;
+    if (!deps.images) {
+      logger.warn('reply images not sent: no image store configured', { images: attachments.length });
+      return 0;
+    }
+    // Where the text went: the thread asked in, or the direct message it fell back to.
+    const threadTs = first.channel === address.channel ? address.threadTs : undefined;
+    let uploaded = 0;
+    for (const [index, attachment] of attachments.entries()) {
+      if (files[index]) continue;
+      try {
+        const data = await deps.images.read(completed.userId, attachment);
+        const id = await slack.uploadFile(
+          {
+            channel: first.channel,
+            ...(threadTs ? { threadTs } : {}),
+            filename: imageFileName(attachment, index),
+            data,
+            altText: `Image ${index + 1} of the agent's reply`,
+          },
+          deadline,
+        );
+        files[index] = `${FILE_MARK}${id}`;
+        uploaded++;
+      } catch (error) {
+        const never =
+          error instanceof ReplyImageRefusedError || (error instanceof SlackApiError && !error.retryable);
+        if (!never) throw error;
+        logger.warn('reply image not sent; skipped', {
+          inReplyTo: completed.inReplyTo,
+          index,
+          error: error instanceof SlackApiError ? error.slackError : error.message,
+        });
+        files[index] = `${FILE_MARK}skipped`;
+      }
+      await save();
+    }
+    return uploaded;
   }
 
   return async function deliverToSlack(envelope: BusEnvelope, context?: InvocationContext): Promise<void> {

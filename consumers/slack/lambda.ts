@@ -3,14 +3,15 @@ import middy from '@middy/core';
 import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { createSlackConsumer, type InvocationContext } from './handler.ts';
 import { createBotTokenReader } from './secrets.ts';
 import { createSlackApi } from './slack-api.ts';
 
 /**
  * Lambda entry for the `slack-consumer` bus target, wired from the environment: TABLE_NAME, SECRETS_PREFIX
- * (SSM, else SLACK_BOT_TOKEN from the environment) and optionally SLACK_API_URL (a loopback fake in tests
- * and local mode). The time budget comes from the Lambda context.
+ * (SSM, else SLACK_BOT_TOKEN from the environment) optionally SLACK_API_URL (a loopback fake in tests
+ * and local mode) and STATE_BUCKET for reply images (without it, images are not sent). The time budget comes from the Lambda context.
  */
 function createFromEnv() {
   const logger = new Logger({ serviceName: 'slack-consumer' });
@@ -22,6 +23,7 @@ function createFromEnv() {
       logger,
     }),
     logger,
+    ...(process.env.STATE_BUCKET ? { images: createReplyImageStore() } : {}),
   });
 }
 

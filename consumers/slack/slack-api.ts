@@ -105,6 +105,34 @@ export function createSlackApi(options: SlackApiOptions) {
       return { channel: result.channel ?? message.channel, ts: result.ts };
     },
 
+    /**
+     * Shares a file in a channel (in a thread when `threadTs` is given) with `files.uploadV2`: Slack's
+     * three steps (an upload URL, the bytes POSTed there, the completion that shares it). Returns the
+     * file's id. A rate limit on any step repeats the whole upload (a slot never completed is dropped).
+     */
+    async uploadFile(
+      file: { channel: string; threadTs?: string; filename: string; data: Buffer; altText: string },
+      deadline: Deadline,
+    ): Promise<string> {
+      const contents = {
+        file: file.data,
+        filename: file.filename,
+        title: file.filename,
+        alt_text: file.altText,
+      };
+      const result = await call('files.uploadV2', deadline, (client) =>
+        client.files.uploadV2(
+          file.threadTs
+            ? { ...contents, channel_id: file.channel, thread_ts: file.threadTs }
+            : { ...contents, channel_id: file.channel },
+        ),
+      );
+      const completions = (result as { files?: { files?: { id?: string }[] }[] }).files ?? [];
+      const id = completions[0]?.files?.[0]?.id;
+      if (!id) throw new SlackApiError('files.uploadV2', 'no_file_in_answer', true);
+      return id;
+    },
+
     /** Replaces the text of a message the bot posted. */
     async update(ref: SlackMessageRef, text: string, deadline: Deadline): Promise<void> {
       await call('chat.update', deadline, (client) =>

@@ -5,17 +5,20 @@ import { observe } from '../../bus/observability.ts';
 import type { BusEnvelope } from '../../schemas/index.ts';
 import { createSecretReader } from '../../schemas/secrets.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { createReplyImageStore } from '../shared/reply-images.ts';
 import { createTelegramConsumer, type TelegramConsumer } from './handler.ts';
 
 /**
  * The Telegram consumer's Lambda entry, wired from the environment: TABLE_NAME, the bot token
  * TELEGRAM_BOT_TOKEN (an SSM SecureString under SECRETS_PREFIX, or the environment variable when that is
- * unset), and TELEGRAM_API_ROOT (optional: a local or fake Bot API, default https://api.telegram.org).
+ * unset), TELEGRAM_API_ROOT (optional: a local or fake Bot API, default https://api.telegram.org), and
+ * STATE_BUCKET for reply images (without it, images are not sent).
  */
 
 const logger = new Logger({ serviceName: 'telegram-consumer' });
 const readSecret = createSecretReader();
 let storage: ReturnType<typeof createStorage> | undefined;
+const images = process.env.STATE_BUCKET ? { images: createReplyImageStore() } : {};
 let current: { token: string; consumer: TelegramConsumer } | undefined;
 
 /** Bus target for ReplyDelta, ReplyCompleted and AgentStatusChanged whose `replyTo.channel` is `telegram`. */
@@ -27,7 +30,7 @@ async function entry(envelope: BusEnvelope): Promise<void> {
   // A rotated token (read again after the cache expires) gets a new client.
   if (current?.token !== token) {
     const api = new Api(token, { apiRoot: process.env.TELEGRAM_API_ROOT || undefined, timeoutSeconds: 10 });
-    current = { token, consumer: createTelegramConsumer({ storage, api, logger }) };
+    current = { token, consumer: createTelegramConsumer({ storage, api, logger, ...images }) };
   }
   await current.consumer(envelope);
 }

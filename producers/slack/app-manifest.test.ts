@@ -19,6 +19,7 @@ describe('the Slack app manifest', () => {
       'app_mentions:read',
       'chat:write',
       'commands',
+      'files:write',
       'im:history',
     ]);
   });

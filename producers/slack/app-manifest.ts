@@ -63,7 +63,8 @@ export function slackAppManifest(options: AppManifestOptions) {
       ],
     },
     oauth_config: {
-      scopes: { bot: ['app_mentions:read', 'chat:write', 'commands', 'im:history'] },
+      // files:write: reply images (screenshots) are uploaded into the thread.
+      scopes: { bot: ['app_mentions:read', 'chat:write', 'commands', 'files:write', 'im:history'] },
     },
     settings: {
       event_subscriptions: { request_url: options.webhookUrl, bot_events: ['app_mention', 'message.im'] },
