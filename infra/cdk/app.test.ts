@@ -663,10 +663,26 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       for (const role of [roleOf(runtime.lambda), logicalIdOf(runtime.taskDefinition.taskRole)]) {
         const onSkills = s3Statements(role).filter((s) => objectsOf(s).includes('/skills/'));
         expect(onSkills.flatMap(actionsOf), role).toEqual(['s3:GetObject']);
-        // Session state stays the only prefix it may write.
+        // Session state and reply images stay the only prefixes it may write.
         for (const statement of withAction(s3Statements(role), 's3:PutObject')) {
-          expect(objectsOf(statement)).toMatch(/\/sessions\/\*"/);
+          expect(objectsOf(statement)).toMatch(/\/(sessions|media)\/\*"/);
         }
+      }
+    });
+
+    it('lets every reply consumer read only media/* (reply images), with STATE_BUCKET set', () => {
+      const consumers = stacks.main.replyConsumers;
+      expect(consumers.length).toBeGreaterThan(0); // this app enables no chat channel: the web one
+      for (const consumer of consumers) {
+        const statements = s3Statements(roleOf(consumer));
+        expect(statements.flatMap(actionsOf), consumer.node.path).toEqual(['s3:GetObject']);
+        expect(objectsOf(statements[0]!)).toMatch(/\/media\/\*"/);
+        const variables = (
+          resourcesOf(templates.main)[logicalIdOf(consumer)]!.Properties!.Environment as {
+            Variables: Record<string, unknown>;
+          }
+        ).Variables;
+        expect(variables.STATE_BUCKET, consumer.node.path).toBeTruthy();
       }
     });
   });

@@ -175,7 +175,12 @@ describe('the chat channels, all three enabled (synthesized offline)', () => {
         SCHEDULER_ROLE_ARN: expect.anything(),
         SCHEDULE_DLQ_ARN: expect.anything(),
       });
-      expect(environmentOf(consumer)).toEqual({ ...common, POWERTOOLS_SERVICE_NAME: `${name}-consumer` });
+      expect(environmentOf(consumer)).toEqual({
+        ...common,
+        POWERTOOLS_SERVICE_NAME: `${name}-consumer`,
+        // Reply images (consumers/shared/reply-images.ts, read by the lambda.ts when it is set).
+        STATE_BUCKET: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      });
     });
 
     it('sends its replies to the consumer by the routing table’s rule, with a dead-letter queue and an alarm', () => {

@@ -107,6 +107,11 @@ export function acknowledgeNagFindings(stacks: {
         'Custom skills (skills/<user>/<skill>/<version>/…, not known in advance): the skills API writes and deletes them, the agent only reads them.',
     },
     {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::openclaw-${stage}-state-<AWS::AccountId>-<AWS::Region>/media/*]`,
+      reason:
+        'Reply images (media/<user>/<messageId>/<n>.<ext>, not known in advance): the agent only writes them, the reply consumers only read them (each checks the key is the reply’s own user’s).',
+    },
+    {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:${region}:${account}:<${logicalIdOf(main.webSocketApi.api)}>/${stage}/*/@connections/*]`,
       reason:
         'PostToConnection on any connection of this API’s one stage: connection ids are not known in advance.',

@@ -74,6 +74,8 @@ export class AppStack extends Stack {
   readonly settingsApi: NodeHandler;
   /** `/v1/channels`. */
   readonly channelsApi: NodeHandler;
+  /** The consumers that deliver replies (web and each enabled chat channel); they read reply images. */
+  readonly replyConsumers: readonly NodeHandler[];
 
   constructor(scope: Construct, id: string, props: AppStackProps) {
     super(scope, id, props);
@@ -171,6 +173,8 @@ export class AppStack extends Stack {
           resources: [`${stateBucketArn}/sessions/*`],
         }),
       );
+      // Reply images (screenshots, MEDIA: files) go to media/<userId>/ for the consumers; write only.
+      allow(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${stateBucketArn}/media/*`] }));
       // Without ListBucket, S3 answers a GET of a missing key with 403 instead of 404, and a new user's
       // first turn could not tell "nothing saved yet" from "not allowed".
       allow(
@@ -427,6 +431,15 @@ export class AppStack extends Stack {
       history: management.history,
     };
     for (const channel of channels) targets[channel.targetId] = channel.consumer;
+    // Reply images (schemas/reply-media.ts): the agent writes them under media/, and each channel's
+    // consumer reads them to send (the web one presigns a GET, which its own role's access backs).
+    this.replyConsumers = [webConsumer, ...channels.map((channel) => channel.consumer)];
+    for (const consumer of this.replyConsumers) {
+      consumer.addEnvironment('STATE_BUCKET', stateBucket);
+      consumer.addToRolePolicy(
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/media/*`] }),
+      );
+    }
     const routing = new EventRouting(this, 'Events', {
       targets,
       archiveRetentionDays: config.archiveRetentionDays,
