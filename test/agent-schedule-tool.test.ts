@@ -6,6 +6,7 @@ import { type LocalStack, startLocalStack } from '../infra/local/stack.ts';
 import type { ServerFrame } from '../schemas/index.ts';
 import {
   type FakeLlm,
+  fakeLlmDefault,
   type RecordedLlmRequest,
   startFakeLlm,
   toolResults,
@@ -83,13 +84,7 @@ describe('the agent schedules jobs itself (real OpenClaw, schedule tool plugin)'
       dataDir,
       port: 0,
       logLevel: 'SILENT',
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: llm.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(llm.baseUrl),
       users: TEST_USER_LIST,
       schedulerNow: () => clock.now,
       schedulerTickMs: 0,

@@ -9,22 +9,13 @@ import { type FakeSlackApi, slackSignature, startFakeSlackApi } from './fixtures
 import { type FakeTelegramApi, startFakeTelegramApi, textUpdate } from './fixtures/fake-telegram-api.ts';
 import { bearer, signIn } from './fixtures/local-auth.ts';
 import { type LocalProcess, startLocalProcess } from './fixtures/local-process.ts';
+import { waitFor } from './fixtures/wait-for.ts';
 
 const TELEGRAM_TOKEN = '123456:telegram-test-token';
 const TELEGRAM_SECRET = 'telegram-webhook-secret-0123456789';
 const SLACK_SECRET = 'slack-signing-secret-0123456789';
 const SLACK_TOKEN = 'xoxb-slack-test-token';
 const DISCORD_TOKEN = 'discord-bot-token-for-tests';
-
-async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /**
  * The three chat channels through `npm start`, as a person would point real bots at it: signed webhook

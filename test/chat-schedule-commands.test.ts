@@ -11,10 +11,11 @@ import {
   startFakeDiscordApi,
   TEST_CHANNEL_ID,
 } from './fixtures/fake-discord-api.ts';
-import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
+import { type FakeLlm, fakeLlmDefault, startFakeLlm } from './fixtures/fake-llm.ts';
 import { type FakeSlackApi, slackSignature, startFakeSlackApi } from './fixtures/fake-slack-api.ts';
 import { type FakeTelegramApi, startFakeTelegramApi, textUpdate } from './fixtures/fake-telegram-api.ts';
 import { signIn, TEST_USER_LIST, withToken } from './fixtures/local-auth.ts';
+import { waitFor } from './fixtures/wait-for.ts';
 import { connectTestSocket, type TestSocket } from './fixtures/ws-client.ts';
 
 const TELEGRAM_TOKEN = '123456:schedule-commands-token';
@@ -23,16 +24,6 @@ const SLACK_SECRET = 'slack-signing-secret-schedules-0123';
 const SLACK_TOKEN = 'xoxb-slack-schedules-token';
 const DISCORD_TOKEN = 'discord-bot-token-for-schedules';
 const DISCORD_USER = '1200000000000000077';
-
-async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** The short id a `/schedule` confirmation names (`Scheduled: 1a2b3c4d · …`). */
 const shortIdIn = (answer: string) => /Scheduled: ([0-9a-f]{8}) ·/.exec(answer)?.[1];
@@ -67,13 +58,7 @@ describe('schedule chat commands on every channel, end to end in local mode', ()
       dataDir,
       port: 0,
       logLevel: 'WARN',
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: llm.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(llm.baseUrl),
       env: {
         TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
         TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,

@@ -4,22 +4,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../infra/local/stack.ts';
 import type { ServerFrame } from '../schemas/index.ts';
-import { type FakeLlm, startFakeLlm } from './fixtures/fake-llm.ts';
+import { type FakeLlm, fakeLlmDefault, startFakeLlm } from './fixtures/fake-llm.ts';
 import { type FakeTelegramApi, startFakeTelegramApi } from './fixtures/fake-telegram-api.ts';
 import { bearer, signIn, TEST_USER_LIST, withToken } from './fixtures/local-auth.ts';
+import { waitFor } from './fixtures/wait-for.ts';
 import { connectTestSocket } from './fixtures/ws-client.ts';
 
 const TELEGRAM_TOKEN = '123456:scheduled-jobs-token';
-
-async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /**
  * Scheduled jobs in local mode, on a clock the test moves: a job created through the REST API fires at
@@ -40,13 +31,7 @@ describe('scheduled jobs in local mode (controllable clock, real OpenClaw turns)
       dataDir,
       port: 0,
       logLevel: 'SILENT',
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: llm.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(llm.baseUrl),
       env: { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot },
       users: TEST_USER_LIST,
       schedulerNow: () => clock.now,

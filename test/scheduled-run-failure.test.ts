@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../infra/local/stack.ts';
 import { MAX_RUN_ATTEMPTS } from '../producers/schedule/run-outcome.ts';
-import { startFakeLlm } from './fixtures/fake-llm.ts';
+import { fakeLlmDefault, startFakeLlm } from './fixtures/fake-llm.ts';
 import { type FakeTelegramApi, startFakeTelegramApi } from './fixtures/fake-telegram-api.ts';
 import { bearer, signIn, TEST_USER_LIST } from './fixtures/local-auth.ts';
+import { waitFor } from './fixtures/wait-for.ts';
 
 const TELEGRAM_TOKEN = '123456:scheduled-failure-token';
 /** A turn's whole budget: short, because with the LLM down OpenClaw retries until the deadline. */
@@ -33,13 +34,7 @@ describe('a failed scheduled run, with real OpenClaw and the LLM down', () => {
       dataDir,
       port: 0,
       logLevel: 'SILENT',
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: dead.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(dead.baseUrl),
       env: { TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN, TELEGRAM_API_ROOT: telegram.apiRoot },
       users: TEST_USER_LIST,
       turnTimeoutMs: TURN_TIMEOUT_MS,
@@ -126,13 +121,3 @@ describe('a failed scheduled run, with real OpenClaw and the LLM down', () => {
     });
   }, 300_000);
 });
-
-async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

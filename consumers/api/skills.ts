@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { createMetrics, observe, traced } from '../../bus/observability.ts';
+import { observe, traced } from '../../bus/observability.ts';
 import { SKILL_LIMITS, SkillNameSchema, SkillUpdateSchema } from '../../schemas/api.ts';
 import { IdSchema } from '../../schemas/index.ts';
 import { SkillPackageError } from '../../schemas/skill-errors.ts';

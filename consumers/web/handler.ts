@@ -7,7 +7,7 @@ import {
 import middy from '@middy/core';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { z } from 'zod';
-import { createMetrics, observe, traced } from '../../bus/observability.ts';
+import { observe, traced } from '../../bus/observability.ts';
 import {
   AgentStatusChangedSchema,
   type BusEnvelope,

@@ -1,6 +1,6 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type FakeLlm, startFakeLlm } from '../fixtures/fake-llm.ts';
+import { type FakeLlm, fakeLlmDefault, startFakeLlm } from '../fixtures/fake-llm.ts';
 import { TEST_USERS } from '../fixtures/local-auth.ts';
 import {
   awaitAnswers,
@@ -153,13 +153,7 @@ describe('faults injected into the local pipeline', () => {
     });
     const rs = await startReliabilityStack({
       turnTimeoutMs: 20_000,
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: llm.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(llm.baseUrl),
     });
     const conversation = await connect(rs, 'fault-llm');
     open.push({ rs, llm, conversations: [conversation] });
@@ -191,13 +185,7 @@ describe('faults injected into the local pipeline', () => {
     const rs = await startReliabilityStack({
       defaultRuntime: 'fargate',
       turnTimeoutMs: 60_000,
-      defaultLlm: {
-        provider: 'custom',
-        api: 'openai-completions',
-        model: 'fake-model',
-        baseUrl: llm.baseUrl,
-        apiKeyRef: 'OPENCLAW_LLM_API_KEY',
-      },
+      defaultLlm: fakeLlmDefault(llm.baseUrl),
     });
     const conversation = await connect(rs, 'fault-crash');
     open.push({ rs, llm, conversations: [conversation] });
