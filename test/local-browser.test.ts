@@ -15,7 +15,8 @@ import { connectTestSocket } from './fixtures/ws-client.ts';
 
 /*
  * Local mode end to end: `npm start` with the Fargate runtime, so the turn runs in a container process
- * that finds /usr/bin/chromium and offers OpenClaw's browser tool. The page's host is allowed only by
+ * that finds /usr/bin/chromium and offers OpenClaw's browser tool; a screenshot it takes reaches the web
+ * chat as an image frame. The page's host is allowed only by
  * the test's OPENCLAW_BROWSER_ALLOWED_HOSTS, which the container inherits. When the stack stops, the
  * container closes the Chromium it started.
  */
@@ -61,6 +62,46 @@ describe('local mode: the container runtime browses with the system Chromium', (
     page?.close();
     await rm(dataDir, { recursive: true, force: true });
   });
+
+  // Runs before the title test, which stops the stack at its end.
+  it('delivers a browser screenshot to the web chat as an image frame whose URL serves the PNG', async () => {
+    const socket = await connectTestSocket(withToken(stack!.wsUrl, (await signIn(stack!.url)).idToken));
+    const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
+    const clientMessageId = `local-screenshot-${process.pid}`;
+
+    socket.send({
+      action: 'sendMessage',
+      conversationId: 'shot',
+      clientMessageId,
+      text: `screenshot ${url}`,
+    });
+    const ack = await socket.waitFor(
+      (frame): frame is Frame<'ack'> => frame.type === 'ack' && frame.clientMessageId === clientMessageId,
+    );
+    const reply = await socket.waitFor(
+      (frame): frame is Frame<'completed'> => frame.type === 'completed' && frame.inReplyTo === ack.messageId,
+      180_000,
+    );
+    const image = await socket.waitFor(
+      (frame): frame is Frame<'image'> => frame.type === 'image' && frame.inReplyTo === ack.messageId,
+      30_000,
+    );
+    socket.close();
+
+    expect(reply.status).toBe('ok');
+    expect(image).toMatchObject({ conversationId: 'shot', contentType: 'image/png' });
+    expect(image.width).toBeGreaterThan(100);
+    expect(image.height).toBeGreaterThan(100);
+    // The URL is the server's presigned s3rver GET, not a path the model could have named.
+    expect(image.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.+X-Amz-Signature=/);
+    const response = await fetch(image.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await response.arrayBuffer());
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    // The IHDR chunk's size is the frame's: the bytes served are the screenshot the frame describes.
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([image.width, image.height]);
+  }, 240_000);
 
   it('reads the title of a page on 127.0.0.1 in a container turn, and closes Chromium on stop', async () => {
     const socket = await connectTestSocket(withToken(stack!.wsUrl, (await signIn(stack!.url)).idToken));
