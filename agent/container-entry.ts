@@ -15,6 +15,7 @@ import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
+import { userScopedS3CredentialsFromEnv } from './runtime/user-scoped-s3.ts';
 import { createSessionStore } from './session-store.ts';
 import { createSkillsSync } from './skills-sync.ts';
 import { scheduleToolsFromEnv } from './tools/schedule-tools-from-env.ts';
@@ -61,6 +62,8 @@ export async function main(): Promise<number> {
 
   const storage = createStorage();
   const publisher = createPublisher();
+  // S3 as this user only: the task role itself has no S3 rights (agent/runtime/user-scoped-s3.ts).
+  const credentials = userScopedS3CredentialsFromEnv(userId);
   // Importing OpenClaw takes seconds: start now so the first queued message does not wait for it,
   // and load again on the next turn if this attempt failed.
   let adapter: Promise<OpenClawAdapter> | undefined;
@@ -87,7 +90,7 @@ export async function main(): Promise<number> {
     runTurn: createTurnRunner({
       storage,
       publisher,
-      sessionStore: createSessionStore(),
+      sessionStore: createSessionStore({ credentials }),
       loadAdapter,
       logger,
       workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
@@ -96,7 +99,7 @@ export async function main(): Promise<number> {
       // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it, the environment.
       resolveSecret: createSecretReader(),
       // The task's user's custom skills from STATE_BUCKET's skills/ prefix.
-      syncSkills: createSkillsSync({ storage, publisher, logger }),
+      syncSkills: createSkillsSync({ storage, publisher, logger, credentials }),
       // Users' own keys (settings page): SSM `<prefix>users/<userId>/…`, or files locally.
       userSecrets: userSecretStoreFromEnv(),
       // The agent's schedule tools, on EventBridge Scheduler (SCHEDULE_GROUP_NAME unset: no such tools).
@@ -105,6 +108,7 @@ export async function main(): Promise<number> {
       onReply: (message, reply, model) => recordReply(metrics, message, reply, model),
       // Screenshots and other images of a reply, to STATE_BUCKET's media/ prefix for the channels.
       replyImages: createReplyImages({
+        credentials,
         onSkip: (reason, detail) => logger.warn('reply image left out', { reason, ...detail }),
       }),
     }),

@@ -9,6 +9,7 @@ import {
 } from '../schemas/reply-media.ts';
 import { turnImagesDirOf } from './browser/turn-images.ts';
 import { sniffImage } from './image-sniff.ts';
+import type { S3Credentials } from './runtime/user-scoped-s3.ts';
 
 /** An image a turn made: a local file (OpenClaw's `MEDIA:` reply line, a browser screenshot). */
 export interface TurnImage {
@@ -20,6 +21,8 @@ export interface TurnImage {
 export interface ReplyImagesOptions {
   /** @default a client from the environment; path-style when S3_FORCE_PATH_STYLE=true (s3rver) */
   client?: S3Client;
+  /** The S3 client's credentials (a Fargate task's, scoped to its user); the default chain otherwise. */
+  credentials?: S3Credentials;
   /** @default process.env.STATE_BUCKET */
   bucket?: string;
   /** @default MAX_REPLY_IMAGE_BYTES (5 MiB) */
@@ -53,6 +56,7 @@ export function createReplyImages(options: ReplyImagesOptions = {}) {
     options.client ??
     new S3Client({
       forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       requestHandler: { connectionTimeout: 2_000, requestTimeout: 15_000 },
     });
   const maxBytes = options.maxBytes ?? MAX_REPLY_IMAGE_BYTES;

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import * as tar from 'tar';
 import { traced } from '../bus/observability.ts';
+import type { S3Credentials } from './runtime/user-scoped-s3.ts';
 
 /** Per user, which local directory holds their state and which S3 version it matches. */
 const POINTER_FILE = 'current.json';
@@ -29,7 +30,13 @@ export interface SessionStoreOptions {
   client?: S3Client;
   /** @default 'sessions/' */
   prefix?: string;
+  /** The S3 client's credentials (a Fargate task's, scoped to its user); the default chain otherwise. */
+  credentials?: S3Credentials;
 }
+
+/** `sessions/<userId>/`: one user's saved state (the user id URL-encoded). */
+export const sessionUserPrefix = (userId: string, prefix = 'sessions/') =>
+  `${prefix}${encodeURIComponent(userId)}/`;
 
 export type RestoreOutcome = 'fresh' | 'downloaded' | 'cached';
 
@@ -81,11 +88,12 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
     traced(
       new S3Client({
         forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+        ...(options.credentials ? { credentials: options.credentials } : {}),
         // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
         requestHandler: { connectionTimeout: 2_000, requestTimeout: 30_000 },
       }),
     );
-  const keyFor = (userId: string) => `${prefix}${encodeURIComponent(userId)}/openclaw-state.tar.gz`;
+  const keyFor = (userId: string) => `${sessionUserPrefix(userId, prefix)}openclaw-state.tar.gz`;
 
   async function freshDir(userDir: string, previous: StatePointer | undefined): Promise<string> {
     const name = `state-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;

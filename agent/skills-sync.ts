@@ -11,6 +11,7 @@ import { validateSkillFiles } from '../schemas/skill-package.ts';
 import { listStoredSkills, type StoredSkill, skillFileKey } from '../schemas/skill-storage.ts';
 import { checkSkillPath, type SkillFile } from '../schemas/skill-zip.ts';
 import type { Storage } from '../schemas/table.ts';
+import type { S3Credentials } from './runtime/user-scoped-s3.ts';
 
 /** The logging the sync needs; Powertools' Logger fits. */
 export interface SkillsSyncLogger {
@@ -23,6 +24,8 @@ export interface SkillsSyncOptions {
   storage: Storage;
   /** @default a client for the environment's region and endpoint (`AWS_ENDPOINT_URL_S3` locally) */
   s3?: S3Client;
+  /** The S3 client's credentials (a Fargate task's, scoped to its user); the default chain otherwise. */
+  credentials?: S3Credentials;
   /** @default process.env.STATE_BUCKET */
   bucket?: string;
   /** Where a skipped skill is reported to the user (an `AgentStatusChanged`); none: only logged. */
@@ -69,6 +72,7 @@ export function createSkillsSync(options: SkillsSyncOptions) {
     traced(
       new S3Client({
         forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+        ...(options.credentials ? { credentials: options.credentials } : {}),
         requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
       }),
     );

@@ -291,9 +291,14 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       ]);
       expect(actions.filter((action) => action.startsWith('iam:'))).toEqual(['iam:PassRole']);
       expect(actions).not.toContain('lambda:InvokeFunction');
-      expect(actions).toEqual(
-        expect.arrayContaining(['dynamodb:Query', 's3:GetObject', 's3:PutObject', 'ssm:GetParameter']),
-      );
+      expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'ssm:GetParameter']));
+      // No S3 of its own: only through the role it assumes narrowed to its user (asserted below).
+      expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([]);
+      expect(withAction(statements, 'sts:AssumeRole')).toEqual([
+        expect.objectContaining({
+          Resource: { 'Fn::GetAtt': [logicalIdOf(stacks.main.agentTaskS3Role), 'Arn'] },
+        }),
+      ]);
       // The table itself, not its index (only the watchdog reads that).
       expect(JSON.stringify(withAction(statements, 'dynamodb:Query'))).not.toContain('/index/');
       expect(withAction(statements, 'events:PutEvents')).toEqual([
@@ -658,9 +663,36 @@ describe('the CDK app (synthesized offline, no credentials, no Docker)', () => {
       ]);
     });
 
+    it('lets a Fargate task reach S3 only through a role only its task role may assume, told to the container', () => {
+      const { taskDefinition } = stacks.main.agentRuntime;
+      const s3Role = resourcesOf(templates.main)[logicalIdOf(stacks.main.agentTaskS3Role)]!;
+      expect(s3Role.Properties?.AssumeRolePolicyDocument).toMatchObject({
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::GetAtt': [logicalIdOf(taskDefinition.taskRole), 'Arn'] } },
+          },
+        ],
+      });
+      // S3 only, and nothing else: the table, bus and keys stay on the task role.
+      const actions = statementsOf(logicalIdOf(stacks.main.agentTaskS3Role)).flatMap(actionsOf);
+      expect(actions.length).toBeGreaterThan(0);
+      expect(actions.filter((action) => !action.startsWith('s3:'))).toEqual([]);
+      const container = (
+        resourcesOf(templates.main)[logicalIdOf(taskDefinition)]!.Properties!.ContainerDefinitions as {
+          Environment: { Name: string; Value: unknown }[];
+        }[]
+      )[0]!;
+      expect(container.Environment).toContainEqual({
+        Name: 'AGENT_S3_ROLE_ARN',
+        Value: { 'Fn::GetAtt': [logicalIdOf(stacks.main.agentTaskS3Role), 'Arn'] },
+      });
+    });
+
     it('lets the agent (Lambda and Fargate task) only read skills/*, never write them', () => {
       const runtime = stacks.main.agentRuntime;
-      for (const role of [roleOf(runtime.lambda), logicalIdOf(runtime.taskDefinition.taskRole)]) {
+      for (const role of [roleOf(runtime.lambda), logicalIdOf(stacks.main.agentTaskS3Role)]) {
         const onSkills = s3Statements(role).filter((s) => objectsOf(s).includes('/skills/'));
         expect(onSkills.flatMap(actionsOf), role).toEqual(['s3:GetObject']);
         // Session state and reply images stay the only prefixes it may write.

@@ -45,6 +45,8 @@ export class AppStack extends Stack {
   readonly webSocketApi: WebSocketChatApi;
   readonly httpApi: ChannelHttpApi;
   readonly agentRuntime: AgentRuntime;
+  /** What a Fargate task assumes, narrowed to its user, for S3. */
+  readonly agentTaskS3Role: Role;
   readonly runtimeSelector: NodeHandler;
   readonly runtimeWatchdog: NodeHandler;
   readonly eventRouting: EventRouting;
@@ -152,9 +154,23 @@ export class AppStack extends Stack {
         ...llmEnvironment,
       },
     });
+    // A Fargate task serves one user, so its S3 access is that user's only: the task role has no S3
+    // rights, it assumes this role with a session policy naming its user's prefixes
+    // (agent/runtime/user-scoped-s3.ts), and a session can do only what both allow. The agent Lambda
+    // serves every user and keeps the prefix-wide rights itself.
+    const taskS3Role = new Role(this, 'AgentTaskS3Role', {
+      assumedBy: runtime.taskDefinition.taskRole,
+      description: 'S3 for one agent task, narrowed to its user by the session policy it assumes this with',
+    });
+    taskS3Role.grantAssumeRole(runtime.taskDefinition.taskRole);
+    runtime.container.addEnvironment('AGENT_S3_ROLE_ARN', taskS3Role.roleArn);
+    this.agentTaskS3Role = taskS3Role;
     // The same access on Lambda and in the Fargate task: turns, locks, task state, the user's queue
     // (Query), session state and the LLM keys. The task role gets no ECS permission at all.
-    for (const agentPrincipal of [runtime.lambda, runtime.taskDefinition.taskRole]) {
+    for (const [agentPrincipal, s3Principal] of [
+      [runtime.lambda, runtime.lambda],
+      [runtime.taskDefinition.taskRole, taskS3Role],
+    ] as const) {
       grantTable(
         agentPrincipal,
         table,
@@ -166,28 +182,30 @@ export class AppStack extends Stack {
       );
       const allow = (statement: PolicyStatement) =>
         agentPrincipal.grantPrincipal.addToPrincipalPolicy(statement);
+      const allowS3 = (statement: PolicyStatement) =>
+        s3Principal.grantPrincipal.addToPrincipalPolicy(statement);
       // Only the session-state prefix: skills and backups are for other roles.
-      allow(
+      allowS3(
         new PolicyStatement({
           actions: ['s3:GetObject', 's3:PutObject'],
           resources: [`${stateBucketArn}/sessions/*`],
         }),
       );
       // Reply images (screenshots, MEDIA: files) go to media/<userId>/ for the consumers; write only.
-      allow(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${stateBucketArn}/media/*`] }));
+      allowS3(new PolicyStatement({ actions: ['s3:PutObject'], resources: [`${stateBucketArn}/media/*`] }));
       // Without ListBucket, S3 answers a GET of a missing key with 403 instead of 404, and a new user's
       // first turn could not tell "nothing saved yet" from "not allowed".
-      allow(
+      allowS3(
         new PolicyStatement({
           actions: ['s3:ListBucket'],
           resources: [stateBucketArn],
           conditions: { StringLike: { 's3:prefix': ['sessions/*', 'skills/*'] } },
         }),
       );
-      // Custom skills: read only, the API writes them. One role serves every user (Lambda) or every
-      // user's task (one task definition), so IAM cannot narrow this to one user's prefix; the sync reads
-      // only the turn's user's items and keys (agent/skills-sync.ts).
-      allow(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/skills/*`] }));
+      // Custom skills: read only, the API writes them. The Lambda serves every user, so IAM cannot narrow
+      // its rights to one user's prefix; the sync reads only the turn's user's items and keys
+      // (agent/skills-sync.ts). A task's session policy narrows them to its user.
+      allowS3(new PolicyStatement({ actions: ['s3:GetObject'], resources: [`${stateBucketArn}/skills/*`] }));
       // LLM keys only: the agent runs tools (and a browser) on a user's behalf, so the chat bots' tokens
       // and signing secrets under the same prefix must stay out of its reach.
       // Users' own keys (settings page) live under users/<userId>/; the turn runner reads only the
