@@ -1,7 +1,5 @@
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-// The presigning half of @aws-sdk/s3-request-presigner, which this project does not install: the S3
-// client's own SigV4 signer (a dependency of @aws-sdk/client-s3), used in query-string mode.
-import { SignatureV4 } from '@smithy/signature-v4';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   IMAGE_EXTENSIONS,
   isReplyMediaKeyOf,
@@ -27,15 +25,6 @@ export interface ReplyImageStoreOptions {
 /** The file name a channel shows for the `index`-th image of a reply. */
 export const imageFileName = (attachment: ReplyAttachment, index: number) =>
   `image-${index + 1}.${IMAGE_EXTENSIONS[attachment.contentType]}`;
-
-/** Stops the command after it is built (endpoint resolved) and before it is signed or sent. */
-class BuiltRequest extends Error {
-  readonly request: unknown;
-  constructor(request: unknown) {
-    super('request built');
-    this.request = request;
-  }
-}
 
 /**
  * Reads the images of a reply (`ReplyCompleted.attachments`) back out of the state bucket for the channel
@@ -76,53 +65,9 @@ export function createReplyImageStore(options: ReplyImageStoreOptions = {}) {
      */
     async presignedUrl(userId: string, attachment: ReplyAttachment, expiresInSeconds = 900): Promise<string> {
       check(userId, attachment);
-      const command = new GetObjectCommand({ Bucket: bucket, Key: attachment.key });
-      command.middlewareStack.add(
-        () => async (args) => {
-          throw new BuiltRequest(args.request);
-        },
-        { step: 'build', priority: 'low', name: 'captureBuiltRequest' },
-      );
-      let request: {
-        protocol: string;
-        hostname: string;
-        port?: number;
-        path: string;
-        method: string;
-        query?: Record<string, string>;
-      };
-      try {
-        await client.send(command);
-        throw new Error('GetObject was sent instead of presigned');
-      } catch (error) {
-        if (!(error instanceof BuiltRequest)) throw error;
-        request = error.request as typeof request;
-      }
-      // The SDK's operation marker means nothing to a browser's GET; the presigner drops it too.
-      const { 'x-id': _operation, ...query } = request.query ?? {};
-      const host = `${request.hostname}${request.port ? `:${request.port}` : ''}`;
-      const signer = new SignatureV4({
-        service: 's3',
-        region: await client.config.region(),
-        credentials: client.config.credentials,
-        sha256: client.config.sha256,
-        uriEscapePath: false,
-        applyChecksum: false,
+      return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: attachment.key }), {
+        expiresIn: expiresInSeconds,
       });
-      const signed = await signer.presign(
-        {
-          method: 'GET',
-          protocol: request.protocol,
-          hostname: request.hostname,
-          ...(request.port ? { port: request.port } : {}),
-          path: request.path,
-          query,
-          headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
-        },
-        { expiresIn: expiresInSeconds },
-      );
-      const search = new URLSearchParams(signed.query as Record<string, string>).toString();
-      return `${request.protocol}//${host}${request.path}?${search}`;
     },
   };
 }
