@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { Agent, createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,39 @@ describe('the local HTTP API (API Gateway v2 events for the same handlers)', () 
     // Assess
     expect(response.status).toBe(413);
     expect(seen.length).toBe(before);
+  });
+
+  it('answers 413 to a much larger body on a keep-alive connection, and the connection serves the next request', async () => {
+    // Prepare: one socket, kept alive
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (body: Buffer) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const request = httpRequest(`${base}/webhooks/test`, { method: 'POST', agent }, (response) => {
+          response
+            .resume()
+            .on('end', () => resolve({ status: response.statusCode!, reused: request.reusedSocket }));
+        });
+        request.on('error', reject).end(body);
+      });
+
+    // Act: a body 1000x the limit, sent in many chunks, then a small one
+    const oversized = await post(Buffer.alloc(1024 * 1024, 'x'));
+    const next = await post(Buffer.from('small'));
+    agent.destroy();
+
+    // Assess
+    expect(oversized).toEqual({ status: 413, reused: false });
+    expect(next).toEqual({ status: 202, reused: true });
+  });
+
+  it('answers 413 and closes the connection when the body goes on past what it will read', async () => {
+    // Act: more than the 16 MiB it drains
+    const body = Buffer.alloc(20 * 1024 * 1024, 'x');
+    const response = await fetch(`${base}/webhooks/test`, { method: 'POST', body });
+
+    // Assess
+    expect(response.status).toBe(413);
+    expect(response.headers.get('connection')).toBe('close');
   });
 
   it('gives signed-in routes the user as JWT claims, and refuses anonymous callers with 401', async () => {

@@ -31,15 +31,34 @@ export interface LocalHttpApiOptions {
 /** Content types API Gateway passes as text; anything else arrives base64-encoded. */
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml)|[^;]*\+json)/i;
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * How much of an oversized body is read and dropped before the 413. A server that answers and closes
+ * with the client's bytes still unread makes the kernel reset the connection, and the client often sees
+ * the reset instead of the 413; reading the rest lets the answer arrive and the connection stay usable.
+ * Past this, the client is sending far more than any route takes: it gets the 413 and a closed connection.
+ */
+const MAX_DRAINED_BYTES = 16 * 1024 * 1024;
+
+type BodyRead = { body: Buffer } | { tooLarge: true; drained: boolean };
+
+/** The request's body, or that it is over `limit` (without buffering what is over). */
+function readBody(request: IncomingMessage, limit: number): Promise<BodyRead> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + MAX_DRAINED_BYTES) {
+        // Not destroy(): that would tear down the socket before the 413 is written.
+        request.off('data', onData).off('end', onEnd).pause();
+        resolve({ tooLarge: true, drained: false });
+      }
+    };
+    const onEnd = () =>
+      resolve(size > limit ? { tooLarge: true, drained: true } : { body: Buffer.concat(chunks) });
+    request.on('data', onData).once('end', onEnd).once('error', reject);
+  });
 }
 
 /**
@@ -95,11 +114,13 @@ export function createLocalHttpApi(options: LocalHttpApiOptions) {
       );
       return true;
     }
-    const body = await readBody(request, maxBodyBytes);
-    if (!body) {
+    const read = await readBody(request, maxBodyBytes);
+    if (!('body' in read)) {
+      if (!read.drained) response.setHeader('connection', 'close');
       send(413, JSON.stringify({ message: 'Request Entity Too Large' }));
       return true;
     }
+    const { body } = read;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
