@@ -63,6 +63,32 @@ describe('the scheduled job store (dynalite)', () => {
     expect(await store.list(userId)).toEqual([job]);
   });
 
+  it('reads a job that fired since its last write with its next fire after now, not the passed one', async () => {
+    // Prepare: every weekday at 08:00 Berlin; the first fire is Monday 2026-07-06
+    const { store, clock, userId } = setup();
+    const job = await store.create(userId, jobInput({ expression: 'cron(0 8 ? * MON-FRI *)' }));
+
+    // Act: Monday 09:00 Berlin, after the first fire
+    clock.now = Date.parse('2026-07-06T07:00:00Z');
+    const read = await store.get(userId, job.jobId);
+    const [listed] = await store.list(userId);
+
+    // Assess: Tuesday 08:00 Berlin
+    expect(job.nextFireAt).toBe(Date.parse('2026-07-06T06:00:00Z'));
+    expect(read?.nextFireAt).toBe(Date.parse('2026-07-07T06:00:00Z'));
+    expect(listed?.nextFireAt).toBe(Date.parse('2026-07-07T06:00:00Z'));
+  });
+
+  it('reads a one-time job whose time has passed with no next fire', async () => {
+    const { store, clock, userId } = setup();
+    const job = await store.create(userId, jobInput({ expression: 'at(2026-07-06T10:00:00)' }));
+
+    clock.now = Date.parse('2026-07-06T09:00:00Z');
+
+    expect(job.nextFireAt).toBe(Date.parse('2026-07-06T08:00:00Z'));
+    expect(await store.get(userId, job.jobId)).not.toHaveProperty('nextFireAt');
+  });
+
   it('refuses bad input with the field and a message saying what to write', async () => {
     // Prepare
     const { store, userId } = setup();

@@ -301,13 +301,24 @@ export function createJobStore(options: JobStoreOptions) {
     return job.enabled ? next.getTime() : undefined;
   }
 
+  /**
+   * The stored `nextFireAt` is the one computed at the job's last write; once that time has passed (the
+   * job fired since), readers get the fire after now instead, or none for a job that will not fire again.
+   */
+  function withUpcomingFire(job: ScheduleJob): ScheduleJob {
+    if (job.nextFireAt === undefined || job.nextFireAt >= now()) return job;
+    const { nextFireAt: _passed, ...rest } = job;
+    const next = nextJobFire(job, new Date(now()));
+    return next ? { ...rest, nextFireAt: next.getTime() } : rest;
+  }
+
   async function read(userId: string, jobId: string): Promise<ScheduleJob | undefined> {
     const { Item } = await entity
       .build(GetItemCommand)
       .key({ userId, jobId })
       .options({ consistent: true })
       .send();
-    return Item ? fromItem(Item) : undefined;
+    return Item ? withUpcomingFire(fromItem(Item)) : undefined;
   }
 
   async function readGuarded(userId: string, jobId: string, guard: VersionGuard): Promise<ScheduleJob> {
@@ -358,7 +369,7 @@ export function createJobStore(options: JobStoreOptions) {
       .query({ partition: `USER#${userId}`, range: { beginsWith: SK_PREFIX } })
       .options({ consistent: true, maxPages: Number.POSITIVE_INFINITY })
       .send();
-    return Items.map(fromItem);
+    return Items.map((item) => withUpcomingFire(fromItem(item)));
   }
 
   /** Edits, pauses and resumes: read, build the next version, write it, then tell the scheduler. */
