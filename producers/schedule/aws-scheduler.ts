@@ -4,6 +4,7 @@ import {
   type CreateScheduleCommandInput,
   DeleteScheduleCommand,
   SchedulerClient,
+  type Target,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { traced } from '../../bus/observability.ts';
@@ -66,37 +67,41 @@ function required(value: string | undefined, name: string, env: string): string 
 }
 
 /**
+ * The client, group and schedule target both the job schedules and the retry schedules use: the bus as
+ * target with the scheduler role, the same retry policy and dead-letter queue, any input.
+ */
+function resolveSettings(options: AwsJobSchedulerOptions) {
+  const setting = (value: string | undefined, name: string, env: string) =>
+    required(value ?? process.env[env], name, env);
+  const eventBusArn = setting(options.eventBusArn, 'eventBusArn', 'EVENT_BUS_ARN');
+  const roleArn = setting(options.roleArn, 'roleArn', 'SCHEDULER_ROLE_ARN');
+  const deadLetterArn = setting(options.deadLetterArn, 'deadLetterArn', 'SCHEDULE_DLQ_ARN');
+  const retryPolicy = {
+    MaximumRetryAttempts: options.maximumRetryAttempts ?? 3,
+    MaximumEventAgeInSeconds: options.maximumEventAgeSeconds ?? 3600,
+  };
+  return {
+    client: options.client ?? traced(new SchedulerClient({})),
+    groupName: setting(options.groupName, 'groupName', 'SCHEDULE_GROUP_NAME'),
+    target: (input: string): Target => ({
+      Arn: eventBusArn,
+      RoleArn: roleArn,
+      EventBridgeParameters: { DetailType: SCHEDULE_FIRED_DETAIL_TYPE, Source: EventSources.scheduler },
+      Input: input,
+      RetryPolicy: retryPolicy,
+      DeadLetterConfig: { Arn: deadLetterArn },
+    }),
+  };
+}
+
+/**
  * The JobScheduler for AWS: one EventBridge Scheduler schedule per job in the app's group, putting a
  * `ScheduleFired.v1` event (source `openclaw.scheduler`) on our bus. Create falls back to update when the
  * schedule exists (a retried create); delete of a missing schedule is fine (an `at()` schedule deletes
  * itself after its fire).
  */
 export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): JobScheduler {
-  const client = options.client ?? traced(new SchedulerClient({}));
-  const groupName = required(
-    options.groupName ?? process.env.SCHEDULE_GROUP_NAME,
-    'groupName',
-    'SCHEDULE_GROUP_NAME',
-  );
-  const eventBusArn = required(
-    options.eventBusArn ?? process.env.EVENT_BUS_ARN,
-    'eventBusArn',
-    'EVENT_BUS_ARN',
-  );
-  const roleArn = required(
-    options.roleArn ?? process.env.SCHEDULER_ROLE_ARN,
-    'roleArn',
-    'SCHEDULER_ROLE_ARN',
-  );
-  const deadLetterArn = required(
-    options.deadLetterArn ?? process.env.SCHEDULE_DLQ_ARN,
-    'deadLetterArn',
-    'SCHEDULE_DLQ_ARN',
-  );
-  const retryPolicy = {
-    MaximumRetryAttempts: options.maximumRetryAttempts ?? 3,
-    MaximumEventAgeInSeconds: options.maximumEventAgeSeconds ?? 3600,
-  };
+  const { client, groupName, target } = resolveSettings(options);
 
   function request(job: ScheduleJob): CreateScheduleCommandInput {
     const oneTime = isOneTimeJob(job);
@@ -111,14 +116,7 @@ export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): Job
       // AWS ignores EndDate for at(); the store refuses one there anyway.
       ...(job.endDate && !oneTime ? { EndDate: new Date(job.endDate) } : {}),
       ActionAfterCompletion: oneTime ? 'DELETE' : 'NONE',
-      Target: {
-        Arn: eventBusArn,
-        RoleArn: roleArn,
-        EventBridgeParameters: { DetailType: SCHEDULE_FIRED_DETAIL_TYPE, Source: EventSources.scheduler },
-        Input: scheduleInput(job),
-        RetryPolicy: retryPolicy,
-        DeadLetterConfig: { Arn: deadLetterArn },
-      },
+      Target: target(scheduleInput(job)),
     };
   }
 
@@ -155,27 +153,7 @@ export function createAwsJobScheduler(options: AwsJobSchedulerOptions = {}): Job
  * retry policy and dead-letter queue as the job's own schedule. Options as `createAwsJobScheduler`.
  */
 export function createAwsRetryFirer(options: AwsJobSchedulerOptions = {}): RetryFirer {
-  const client = options.client ?? traced(new SchedulerClient({}));
-  const groupName = required(
-    options.groupName ?? process.env.SCHEDULE_GROUP_NAME,
-    'groupName',
-    'SCHEDULE_GROUP_NAME',
-  );
-  const eventBusArn = required(
-    options.eventBusArn ?? process.env.EVENT_BUS_ARN,
-    'eventBusArn',
-    'EVENT_BUS_ARN',
-  );
-  const roleArn = required(
-    options.roleArn ?? process.env.SCHEDULER_ROLE_ARN,
-    'roleArn',
-    'SCHEDULER_ROLE_ARN',
-  );
-  const deadLetterArn = required(
-    options.deadLetterArn ?? process.env.SCHEDULE_DLQ_ARN,
-    'deadLetterArn',
-    'SCHEDULE_DLQ_ARN',
-  );
+  const { client, groupName, target } = resolveSettings(options);
   return {
     async fireLater(fire: ScheduleFired, atMs: number): Promise<void> {
       // Whole seconds, rounded up: at() has no fractions and must not land in the past.
@@ -192,20 +170,7 @@ export function createAwsRetryFirer(options: AwsJobSchedulerOptions = {}): Retry
             State: 'ENABLED',
             FlexibleTimeWindow: { Mode: 'OFF' },
             ActionAfterCompletion: 'DELETE',
-            Target: {
-              Arn: eventBusArn,
-              RoleArn: roleArn,
-              EventBridgeParameters: {
-                DetailType: SCHEDULE_FIRED_DETAIL_TYPE,
-                Source: EventSources.scheduler,
-              },
-              Input: JSON.stringify(fire),
-              RetryPolicy: {
-                MaximumRetryAttempts: options.maximumRetryAttempts ?? 3,
-                MaximumEventAgeInSeconds: options.maximumEventAgeSeconds ?? 3600,
-              },
-              DeadLetterConfig: { Arn: deadLetterArn },
-            },
+            Target: target(JSON.stringify(fire)),
           }),
         );
       } catch (error) {
