@@ -19,6 +19,7 @@ import {
 } from '../../producers/schedule/index.ts';
 import { IdSchema } from '../../schemas/index.ts';
 import { createStorage } from '../../schemas/table.ts';
+import { ApiRequestError, readJsonBody } from './http.ts';
 
 /** Largest request body we read, in bytes: a job is a prompt (≤ 4000 characters) and a few short fields. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -56,30 +57,14 @@ function view(job: ScheduleJob) {
 const jobResponse = (statusCode: number, job: ScheduleJob): Response =>
   json(statusCode, view(job), { etag: `"${job.version}"` });
 
-/** Reads a JSON object body: size-capped, JSON only, parsed without throwing. */
+/** Reads a JSON object body: size-capped, JSON only, parsed without throwing (the API's shared reader). */
 function readBody(event: Event): Record<string, unknown> {
-  const type = event.headers?.['content-type'];
-  if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
-    throw new RequestError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
-  }
-  const raw = event.body ?? '';
-  // Checked before decoding too, so a huge body is never copied: UTF-8 takes at least a byte per UTF-16
-  // unit, base64 four characters per three bytes.
-  if (raw.length > (event.isBase64Encoded ? Math.ceil(MAX_BODY_BYTES / 3) * 4 : MAX_BODY_BYTES)) {
-    throw new RequestError(413, 'BODY_TOO_LARGE', `The body may be at most ${MAX_BODY_BYTES} bytes.`);
-  }
-  const bytes = Buffer.from(raw, event.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new RequestError(413, 'BODY_TOO_LARGE', `The body may be at most ${MAX_BODY_BYTES} bytes.`);
-  }
-  if (bytes.length === 0) {
-    throw new RequestError(400, 'INVALID_JSON', 'Send a JSON object as the body.');
-  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new RequestError(400, 'INVALID_JSON', 'The body is not valid JSON.');
+    parsed = readJsonBody(event, MAX_BODY_BYTES);
+  } catch (cause) {
+    if (cause instanceof ApiRequestError) throw new RequestError(cause.statusCode, cause.code, cause.message);
+    throw cause;
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new RequestError(400, 'INVALID_JSON', 'The body must be a JSON object.');
