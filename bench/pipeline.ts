@@ -35,6 +35,44 @@ export interface PipelineResult {
   samples: number[];
   /** Message sent -> its `ack` frame (the producer's part: auth, dedupe, publish). */
   ackSamples: number[];
+  /** What one message cost, counted at the stand-ins over the measured messages (warm-up excluded). */
+  perMessage: PipelineCalls;
+}
+
+/** Calls per message: DynamoDB by operation, PutEvents requests, frames posted to the sockets. */
+export interface PipelineCalls {
+  dynamo: Record<string, number>;
+  dynamoTotal: number;
+  putEvents: number;
+  postToConnection: number;
+}
+
+/** Counts the stack's calls to its stand-ins, so each load level can say what a message costs. */
+function createCallCounter() {
+  const dynamo = new Map<string, number>();
+  let putEvents = 0;
+  let postToConnection = 0;
+  return {
+    countDynamo: (command: string) => dynamo.set(command, (dynamo.get(command) ?? 0) + 1),
+    countPutEvents: () => putEvents++,
+    countPost: () => postToConnection++,
+    /** The counts so far, then starts again from zero. */
+    take(messages: number): PipelineCalls {
+      const per = (n: number) => Math.round((n / messages) * 100) / 100;
+      const byOperation = Object.fromEntries([...dynamo].sort().map(([name, n]) => [name, per(n)]));
+      const total = [...dynamo.values()].reduce((sum, n) => sum + n, 0);
+      const result = {
+        dynamo: byOperation,
+        dynamoTotal: per(total),
+        putEvents: per(putEvents),
+        postToConnection: per(postToConnection),
+      };
+      dynamo.clear();
+      putEvents = 0;
+      postToConnection = 0;
+      return result;
+    },
+  };
 }
 
 /** Answers like the agent does (a delta, then the completed reply), with no thinking in between. */
@@ -66,6 +104,7 @@ let sent = 0;
 async function roundTrip(
   socket: TestSocket,
   conversationId: string,
+  countPost: () => void,
 ): Promise<{ ackMs: number; replyMs: number }> {
   const clientMessageId = `bench-${process.pid}-${++sent}`;
   const started = performance.now();
@@ -76,6 +115,8 @@ async function roundTrip(
   const ackMs = performance.now() - started;
   await socket.waitFor((frame) => frame.type === 'completed' && frame.inReplyTo === ack.messageId);
   const replyMs = performance.now() - started;
+  // Every frame but the route response (the ack) was a PostToConnection.
+  for (const frame of socket.frames) if (frame.type !== 'ack') countPost();
   // Keep the frame log short: waitFor scans it.
   socket.frames.length = 0;
   return { ackMs, replyMs };
@@ -87,6 +128,7 @@ async function roundTrip(
  */
 export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<PipelineResult[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'openclaw-bench-pipeline-'));
+  const calls = createCallCounter();
   const stack = await startLocalStack({
     dataDir,
     port: 0,
@@ -95,6 +137,14 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
     preloadAgent: false,
     logLevel: 'SILENT',
     schedulerTickMs: 0,
+    configureDynamo: (client) =>
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          calls.countDynamo(context.commandName ?? 'unknown');
+          return next(args);
+        },
+        { step: 'initialize', name: 'benchCountCalls' },
+      ),
   });
   const endpoint = await startEventBridgeEndpoint(stack.bus);
   const eventBridge = new EventBridgeClient(localClientConfig(endpoint.endpoint));
@@ -104,6 +154,11 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
   const targets = (stack.bus as unknown as { targets: Partial<Record<TargetId, unknown>> }).targets;
   if (!('runtime-selector' in targets)) throw new Error('the local stack has no runtime-selector target');
   targets['runtime-selector'] = standInAgent(() => publisher);
+  const putEvents = stack.bus.putEvents.bind(stack.bus);
+  stack.bus.putEvents = (entries) => {
+    calls.countPutEvents();
+    return putEvents(entries);
+  };
   const sockets: TestSocket[] = [];
   try {
     const results: PipelineResult[] = [];
@@ -115,19 +170,22 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
         sockets.push(await connectTestSocket(withToken(stack.wsUrl, idToken)));
       }
       const active = sockets.slice(0, conversations);
-      await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`)));
+      await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`, calls.countPost)));
+      await stack.bus.idle();
+      calls.take(1);
       const samples: number[] = [];
       const ackSamples: number[] = [];
       await Promise.all(
         active.map(async (socket, i) => {
           for (let m = 0; m < messagesEach; m++) {
-            const { ackMs, replyMs } = await roundTrip(socket, `conv-${conversations}-${i}`);
+            const { ackMs, replyMs } = await roundTrip(socket, `conv-${conversations}-${i}`, calls.countPost);
             samples.push(replyMs);
             ackSamples.push(ackMs);
           }
         }),
       );
-      results.push({ conversations, samples, ackSamples });
+      await stack.bus.idle();
+      results.push({ conversations, samples, ackSamples, perMessage: calls.take(samples.length) });
     }
     return results;
   } finally {

@@ -99,6 +99,7 @@ async function pipelineRows(): Promise<BenchRow[]> {
   return results.flatMap((result) => {
     const p99 = percentile(result.samples, 99);
     const label = `${result.conversations} conversation${result.conversations > 1 ? 's' : ''}`;
+    log(`pipeline: ${label}, DynamoDB calls per message: ${JSON.stringify(result.perMessage.dynamo)}`);
     return [
       {
         section: 'pipeline',
@@ -115,6 +116,11 @@ async function pipelineRows(): Promise<BenchRow[]> {
         section: 'pipeline',
         metric: `${label}: message in -> ack (producer), p50 / p99`,
         value: `${ms(percentile(result.ackSamples, 50))} / ${ms(percentile(result.ackSamples, 99))}`,
+      },
+      {
+        section: 'pipeline',
+        metric: `${label}: calls per message (DynamoDB / PutEvents / PostToConnection)`,
+        value: `${result.perMessage.dynamoTotal} / ${result.perMessage.putEvents} / ${result.perMessage.postToConnection}`,
       },
     ];
   });
