@@ -35,6 +35,9 @@ export interface PipelineResult {
   samples: number[];
   /** Message sent -> its `ack` frame (the producer's part: auth, dedupe, publish). */
   ackSamples: number[];
+  /** This process's CPU time (all threads) per measured message, and the wall time of the level, in ms. */
+  cpuMsPerMessage: number;
+  wallMs: number;
   /** What one message cost, counted at the stand-ins over the measured messages (warm-up excluded). */
   perMessage: PipelineCalls;
 }
@@ -175,6 +178,8 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
       calls.take(1);
       const samples: number[] = [];
       const ackSamples: number[] = [];
+      const cpuBefore = process.cpuUsage();
+      const wallBefore = performance.now();
       await Promise.all(
         active.map(async (socket, i) => {
           for (let m = 0; m < messagesEach; m++) {
@@ -185,7 +190,15 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
         }),
       );
       await stack.bus.idle();
-      results.push({ conversations, samples, ackSamples, perMessage: calls.take(samples.length) });
+      const cpu = process.cpuUsage(cpuBefore);
+      results.push({
+        conversations,
+        samples,
+        ackSamples,
+        cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / samples.length,
+        wallMs: performance.now() - wallBefore,
+        perMessage: calls.take(samples.length),
+      });
     }
     return results;
   } finally {

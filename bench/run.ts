@@ -119,6 +119,11 @@ async function pipelineRows(): Promise<BenchRow[]> {
       },
       {
         section: 'pipeline',
+        metric: `${label}: CPU per message (this process, all threads)`,
+        value: ms(result.cpuMsPerMessage),
+      },
+      {
+        section: 'pipeline',
         metric: `${label}: calls per message (DynamoDB / PutEvents / PostToConnection)`,
         value: `${result.perMessage.dynamoTotal} / ${result.perMessage.putEvents} / ${result.perMessage.postToConnection}`,
       },
