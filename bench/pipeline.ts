@@ -26,11 +26,18 @@ const USERS = Array.from({ length: MAX_USERS }, (_, i) => ({
 export interface PipelineLoad {
   conversations: number;
   messagesEach: number;
+  /**
+   * Paced like people: each conversation starts after a random pause in this range (ms) and pauses again
+   * after every reply. @default none: closed loop, the next message goes as soon as the reply arrives
+   */
+  thinkMs?: readonly [min: number, max: number];
 }
 
 /** Latencies of one load level, in ms. */
 export interface PipelineResult {
   conversations: number;
+  /** The load's pacing, when it had one. */
+  thinkMs?: readonly [min: number, max: number];
   /** Message sent -> its `completed` reply frame received. */
   samples: number[];
   /** Message sent -> its `ack` frame (the producer's part: auth, dedupe, publish). */
@@ -165,7 +172,7 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
   const sockets: TestSocket[] = [];
   try {
     const results: PipelineResult[] = [];
-    for (const { conversations, messagesEach } of loads) {
+    for (const { conversations, messagesEach, thinkMs } of loads) {
       if (conversations > MAX_USERS) throw new RangeError(`at most ${MAX_USERS} concurrent conversations`);
       while (sockets.length < conversations) {
         const user = USERS[sockets.length]!;
@@ -173,6 +180,12 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
         sockets.push(await connectTestSocket(withToken(stack.wsUrl, idToken)));
       }
       const active = sockets.slice(0, conversations);
+      const think = () =>
+        thinkMs
+          ? new Promise((resolve) =>
+              setTimeout(resolve, thinkMs[0] + Math.random() * (thinkMs[1] - thinkMs[0])),
+            )
+          : undefined;
       await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`, calls.countPost)));
       await stack.bus.idle();
       calls.take(1);
@@ -183,7 +196,12 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
       await Promise.all(
         active.map(async (socket, i) => {
           for (let m = 0; m < messagesEach; m++) {
-            const { ackMs, replyMs } = await roundTrip(socket, `conv-${conversations}-${i}`, calls.countPost);
+            await think();
+            const { ackMs, replyMs } = await roundTrip(
+              socket,
+              `conv-${conversations}${thinkMs ? '-paced' : ''}-${i}`,
+              calls.countPost,
+            );
             samples.push(replyMs);
             ackSamples.push(ackMs);
           }
@@ -193,6 +211,7 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
       const cpu = process.cpuUsage(cpuBefore);
       results.push({
         conversations,
+        ...(thinkMs ? { thinkMs } : {}),
         samples,
         ackSamples,
         cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / samples.length,

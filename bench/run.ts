@@ -95,10 +95,15 @@ async function pipelineRows(): Promise<BenchRow[]> {
   const results = await measurePipeline([
     { conversations: 1, messagesEach: 100 },
     { conversations: 50, messagesEach: 10 },
+    // A second reading of "50 concurrent conversations": people who read the reply and type the next one.
+    { conversations: 50, messagesEach: 4, thinkMs: [2_000, 6_000] },
   ]);
   return results.flatMap((result) => {
     const p99 = percentile(result.samples, 99);
-    const label = `${result.conversations} conversation${result.conversations > 1 ? 's' : ''}`;
+    const pacing = result.thinkMs
+      ? ` paced (${result.thinkMs[0] / 1000}–${result.thinkMs[1] / 1000} s pause after each reply)`
+      : '';
+    const label = `${result.conversations} conversation${result.conversations > 1 ? 's' : ''}${pacing}`;
     log(`pipeline: ${label}, DynamoDB calls per message: ${JSON.stringify(result.perMessage.dynamo)}`);
     return [
       {
