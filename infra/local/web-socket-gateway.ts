@@ -41,6 +41,8 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
     string,
     { socket: WebSocket; connectedAt: number; chain: Promise<void>; identity: AuthorizerResult }
   >();
+  /** `$disconnect` invocations still running: close() waits for them, so they never outlive the table. */
+  const disconnecting = new Set<Promise<unknown>>();
 
   function baseContext(
     connectionId: string,
@@ -135,12 +137,17 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
         ws.on('close', () => {
           const entry = connections.get(connectionId);
           connections.delete(connectionId);
-          void (entry?.chain ?? Promise.resolve()).then(() =>
-            invoke({
-              requestContext: baseContext(connectionId, '$disconnect', 'DISCONNECT', host),
-              isBase64Encoded: false,
-            } as APIGatewayProxyWebsocketEventV2),
-          );
+          const disconnect: Promise<unknown> = (entry?.chain ?? Promise.resolve())
+            .then(() =>
+              invoke({
+                requestContext: baseContext(connectionId, '$disconnect', 'DISCONNECT', host),
+                isBase64Encoded: false,
+              } as APIGatewayProxyWebsocketEventV2),
+            )
+            .then(() => {
+              disconnecting.delete(disconnect);
+            });
+          disconnecting.add(disconnect);
         });
       });
     },
@@ -180,6 +187,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
     async close(): Promise<void> {
       for (const { socket } of connections.values()) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      while (disconnecting.size > 0) await Promise.allSettled([...disconnecting]);
     },
   };
 }
