@@ -81,20 +81,22 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
   /**
    * One write per event to the summary: `fields` (set additions, `if_not_exists` defaults) and `updatedAt`
    * raised to `at`, conditional on `at` being the latest. When a later event already moved `updatedAt`, the
-   * same write goes again without it. Returns the item as stored after the write.
+   * same write goes again without it. Returns the written attributes as stored after the write when
+   * `returnValues` asks for them (`UPDATED_NEW`: not the other id set, which grows with the conversation).
    */
   async function touchSummary(
     key: { userId: string; conversationId: string },
     fields: Record<string, unknown>,
     at: string,
-  ) {
+    returnValues: 'UPDATED_NEW' | 'NONE' = 'NONE',
+  ): Promise<{ createdAt?: string } | undefined> {
     try {
       const { Attributes } = await conversations
         .build(UpdateItemCommand)
         .item({ ...key, ...fields, updatedAt: at } as never)
         .options({
           condition: { or: [{ attr: 'updatedAt', exists: false }, { attr: 'updatedAt', lt: at }] },
-          returnValues: 'ALL_NEW',
+          returnValues,
         })
         .send();
       return Attributes;
@@ -104,7 +106,7 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
     const { Attributes } = await conversations
       .build(UpdateItemCommand)
       .item({ ...key, ...fields } as never)
-      .options({ returnValues: 'ALL_NEW' })
+      .options({ returnValues })
       .send();
     return Attributes;
   }
@@ -162,6 +164,7 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
           channel: $get('channel', first.channel),
         },
         at,
+        'UPDATED_NEW',
       );
       // ...and replaced, conditionally, in the rare case that a later message got there first.
       if (stored?.createdAt && stored.createdAt > at) await setIfBetter(key, first, 'createdAt', 'gt');
