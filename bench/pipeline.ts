@@ -44,6 +44,8 @@ export interface PipelineResult {
   ackSamples: number[];
   /** This process's CPU time (all threads) per measured message, and the wall time of the level, in ms. */
   cpuMsPerMessage: number;
+  /** The main thread's busy time per measured message (event-loop utilisation), in ms: every handler runs there. */
+  mainThreadMsPerMessage: number;
   wallMs: number;
   /** What one message cost, counted at the stand-ins over the measured messages (warm-up excluded). */
   perMessage: PipelineCalls;
@@ -192,6 +194,7 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
       const samples: number[] = [];
       const ackSamples: number[] = [];
       const cpuBefore = process.cpuUsage();
+      const loopBefore = performance.eventLoopUtilization();
       const wallBefore = performance.now();
       await Promise.all(
         active.map(async (socket, i) => {
@@ -209,12 +212,14 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
       );
       await stack.bus.idle();
       const cpu = process.cpuUsage(cpuBefore);
+      const loop = performance.eventLoopUtilization(loopBefore);
       results.push({
         conversations,
         ...(thinkMs ? { thinkMs } : {}),
         samples,
         ackSamples,
         cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / samples.length,
+        mainThreadMsPerMessage: loop.active / samples.length,
         wallMs: performance.now() - wallBefore,
         perMessage: calls.take(samples.length),
       });

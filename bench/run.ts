@@ -124,8 +124,8 @@ async function pipelineRows(): Promise<BenchRow[]> {
       },
       {
         section: 'pipeline',
-        metric: `${label}: CPU per message (this process, all threads)`,
-        value: ms(result.cpuMsPerMessage),
+        metric: `${label}: CPU per message, process / main thread busy`,
+        value: `${ms(result.cpuMsPerMessage)} / ${ms(result.mainThreadMsPerMessage)}`,
       },
       {
         section: 'pipeline',
