@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createPublisher, type Publisher, type TargetId } from '../bus/index.ts';
 import { localClientConfig } from '../infra/local/aws-config.ts';
