@@ -95,7 +95,12 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
         .build(UpdateItemCommand)
         .item({ ...key, ...fields, updatedAt: at } as never)
         .options({
-          condition: { or: [{ attr: 'updatedAt', exists: false }, { attr: 'updatedAt', lt: at }] },
+          condition: {
+            or: [
+              { attr: 'updatedAt', exists: false },
+              { attr: 'updatedAt', lt: at },
+            ],
+          },
           returnValues,
         })
         .send();
