@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createPublisher, type Publisher, type TargetId } from '../bus/index.ts';
 import { localClientConfig } from '../infra/local/aws-config.ts';
@@ -26,15 +27,65 @@ const USERS = Array.from({ length: MAX_USERS }, (_, i) => ({
 export interface PipelineLoad {
   conversations: number;
   messagesEach: number;
+  /**
+   * Paced like people: each conversation starts after a random pause in this range (ms) and pauses again
+   * after every reply. @default none: closed loop, the next message goes as soon as the reply arrives
+   */
+  thinkMs?: readonly [min: number, max: number];
 }
 
 /** Latencies of one load level, in ms. */
 export interface PipelineResult {
   conversations: number;
+  /** The load's pacing, when it had one. */
+  thinkMs?: readonly [min: number, max: number];
   /** Message sent -> its `completed` reply frame received. */
   samples: number[];
   /** Message sent -> its `ack` frame (the producer's part: auth, dedupe, publish). */
   ackSamples: number[];
+  /** This process's CPU time (all threads) per measured message, and the wall time of the level, in ms. */
+  cpuMsPerMessage: number;
+  /** The main thread's busy time per measured message (event-loop utilisation), in ms: every handler runs there. */
+  mainThreadMsPerMessage: number;
+  wallMs: number;
+  /** What one message cost, counted at the stand-ins over the measured messages (warm-up excluded). */
+  perMessage: PipelineCalls;
+}
+
+/** Calls per message: DynamoDB by operation, PutEvents requests, frames posted to the sockets. */
+export interface PipelineCalls {
+  dynamo: Record<string, number>;
+  dynamoTotal: number;
+  putEvents: number;
+  postToConnection: number;
+}
+
+/** Counts the stack's calls to its stand-ins, so each load level can say what a message costs. */
+function createCallCounter() {
+  const dynamo = new Map<string, number>();
+  let putEvents = 0;
+  let postToConnection = 0;
+  return {
+    countDynamo: (command: string) => dynamo.set(command, (dynamo.get(command) ?? 0) + 1),
+    countPutEvents: () => putEvents++,
+    countPost: () => postToConnection++,
+    /** The counts so far, then starts again from zero. */
+    take(messages: number): PipelineCalls {
+      const per = (n: number) => Math.round((n / messages) * 100) / 100;
+      const byOperation = Object.fromEntries([...dynamo].sort().map(([name, n]) => [name, per(n)]));
+      const total = [...dynamo.values()].reduce((sum, n) => sum + n, 0);
+      const result = {
+        dynamo: byOperation,
+        dynamoTotal: per(total),
+        putEvents: per(putEvents),
+        postToConnection: per(postToConnection),
+      };
+      dynamo.clear();
+      putEvents = 0;
+      postToConnection = 0;
+      return result;
+    },
+  };
 }
 
 /** Answers like the agent does (a delta, then the completed reply), with no thinking in between. */
@@ -66,6 +117,7 @@ let sent = 0;
 async function roundTrip(
   socket: TestSocket,
   conversationId: string,
+  countPost: () => void,
 ): Promise<{ ackMs: number; replyMs: number }> {
   const clientMessageId = `bench-${process.pid}-${++sent}`;
   const started = performance.now();
@@ -76,6 +128,8 @@ async function roundTrip(
   const ackMs = performance.now() - started;
   await socket.waitFor((frame) => frame.type === 'completed' && frame.inReplyTo === ack.messageId);
   const replyMs = performance.now() - started;
+  // Every frame but the route response (the ack) was a PostToConnection.
+  for (const frame of socket.frames) if (frame.type !== 'ack') countPost();
   // Keep the frame log short: waitFor scans it.
   socket.frames.length = 0;
   return { ackMs, replyMs };
@@ -87,6 +141,7 @@ async function roundTrip(
  */
 export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<PipelineResult[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'openclaw-bench-pipeline-'));
+  const calls = createCallCounter();
   const stack = await startLocalStack({
     dataDir,
     port: 0,
@@ -95,6 +150,14 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
     preloadAgent: false,
     logLevel: 'SILENT',
     schedulerTickMs: 0,
+    configureDynamo: (client) =>
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          calls.countDynamo(context.commandName ?? 'unknown');
+          return next(args);
+        },
+        { step: 'initialize', name: 'benchCountCalls' },
+      ),
   });
   const endpoint = await startEventBridgeEndpoint(stack.bus);
   const eventBridge = new EventBridgeClient(localClientConfig(endpoint.endpoint));
@@ -104,10 +167,15 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
   const targets = (stack.bus as unknown as { targets: Partial<Record<TargetId, unknown>> }).targets;
   if (!('runtime-selector' in targets)) throw new Error('the local stack has no runtime-selector target');
   targets['runtime-selector'] = standInAgent(() => publisher);
+  const putEvents = stack.bus.putEvents.bind(stack.bus);
+  stack.bus.putEvents = (entries) => {
+    calls.countPutEvents();
+    return putEvents(entries);
+  };
   const sockets: TestSocket[] = [];
   try {
     const results: PipelineResult[] = [];
-    for (const { conversations, messagesEach } of loads) {
+    for (const { conversations, messagesEach, thinkMs } of loads) {
       if (conversations > MAX_USERS) throw new RangeError(`at most ${MAX_USERS} concurrent conversations`);
       while (sockets.length < conversations) {
         const user = USERS[sockets.length]!;
@@ -115,19 +183,47 @@ export async function measurePipeline(loads: readonly PipelineLoad[]): Promise<P
         sockets.push(await connectTestSocket(withToken(stack.wsUrl, idToken)));
       }
       const active = sockets.slice(0, conversations);
-      await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`)));
+      const think = () =>
+        thinkMs
+          ? new Promise((resolve) =>
+              setTimeout(resolve, thinkMs[0] + Math.random() * (thinkMs[1] - thinkMs[0])),
+            )
+          : undefined;
+      await Promise.all(active.map((socket, i) => roundTrip(socket, `conv-warm-${i}`, calls.countPost)));
+      await stack.bus.idle();
+      calls.take(1);
       const samples: number[] = [];
       const ackSamples: number[] = [];
+      const cpuBefore = process.cpuUsage();
+      const loopBefore = performance.eventLoopUtilization();
+      const wallBefore = performance.now();
       await Promise.all(
         active.map(async (socket, i) => {
           for (let m = 0; m < messagesEach; m++) {
-            const { ackMs, replyMs } = await roundTrip(socket, `conv-${conversations}-${i}`);
+            await think();
+            const { ackMs, replyMs } = await roundTrip(
+              socket,
+              `conv-${conversations}${thinkMs ? '-paced' : ''}-${i}`,
+              calls.countPost,
+            );
             samples.push(replyMs);
             ackSamples.push(ackMs);
           }
         }),
       );
-      results.push({ conversations, samples, ackSamples });
+      await stack.bus.idle();
+      const cpu = process.cpuUsage(cpuBefore);
+      const loop = performance.eventLoopUtilization(loopBefore);
+      results.push({
+        conversations,
+        ...(thinkMs ? { thinkMs } : {}),
+        samples,
+        ackSamples,
+        cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / samples.length,
+        mainThreadMsPerMessage: loop.active / samples.length,
+        wallMs: performance.now() - wallBefore,
+        perMessage: calls.take(samples.length),
+      });
     }
     return results;
   } finally {

@@ -95,10 +95,16 @@ async function pipelineRows(): Promise<BenchRow[]> {
   const results = await measurePipeline([
     { conversations: 1, messagesEach: 100 },
     { conversations: 50, messagesEach: 10 },
+    // A second reading of "50 concurrent conversations": people who read the reply and type the next one.
+    { conversations: 50, messagesEach: 4, thinkMs: [2_000, 6_000] },
   ]);
   return results.flatMap((result) => {
     const p99 = percentile(result.samples, 99);
-    const label = `${result.conversations} conversation${result.conversations > 1 ? 's' : ''}`;
+    const pacing = result.thinkMs
+      ? ` paced (${result.thinkMs[0] / 1000}–${result.thinkMs[1] / 1000} s pause after each reply)`
+      : '';
+    const label = `${result.conversations} conversation${result.conversations > 1 ? 's' : ''}${pacing}`;
+    log(`pipeline: ${label}, DynamoDB calls per message: ${JSON.stringify(result.perMessage.dynamo)}`);
     return [
       {
         section: 'pipeline',
@@ -115,6 +121,16 @@ async function pipelineRows(): Promise<BenchRow[]> {
         section: 'pipeline',
         metric: `${label}: message in -> ack (producer), p50 / p99`,
         value: `${ms(percentile(result.ackSamples, 50))} / ${ms(percentile(result.ackSamples, 99))}`,
+      },
+      {
+        section: 'pipeline',
+        metric: `${label}: CPU per message, process / main thread busy`,
+        value: `${ms(result.cpuMsPerMessage)} / ${ms(result.mainThreadMsPerMessage)}`,
+      },
+      {
+        section: 'pipeline',
+        metric: `${label}: calls per message (DynamoDB / PutEvents / PostToConnection)`,
+        value: `${result.perMessage.dynamoTotal} / ${result.perMessage.putEvents} / ${result.perMessage.postToConnection}`,
       },
     ];
   });

@@ -1,7 +1,7 @@
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
-import { $add, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { $add, $get, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import type { z } from 'zod';
 import type {
@@ -78,6 +78,44 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
     }
   }
 
+  /**
+   * One write per event to the summary: `fields` (set additions, `if_not_exists` defaults) and `updatedAt`
+   * raised to `at`, conditional on `at` being the latest. When a later event already moved `updatedAt`, the
+   * same write goes again without it. Returns the written attributes as stored after the write when
+   * `returnValues` asks for them (`UPDATED_NEW`: not the other id set, which grows with the conversation).
+   */
+  async function touchSummary(
+    key: { userId: string; conversationId: string },
+    fields: Record<string, unknown>,
+    at: string,
+    returnValues: 'UPDATED_NEW' | 'NONE' = 'NONE',
+  ): Promise<{ createdAt?: string } | undefined> {
+    try {
+      const { Attributes } = await conversations
+        .build(UpdateItemCommand)
+        .item({ ...key, ...fields, updatedAt: at } as never)
+        .options({
+          condition: {
+            or: [
+              { attr: 'updatedAt', exists: false },
+              { attr: 'updatedAt', lt: at },
+            ],
+          },
+          returnValues,
+        })
+        .send();
+      return Attributes;
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+    const { Attributes } = await conversations
+      .build(UpdateItemCommand)
+      .item({ ...key, ...fields } as never)
+      .options({ returnValues })
+      .send();
+    return Attributes;
+  }
+
   /** True when the user deleted this conversation after `at`: the event is a late one, dropped. */
   async function deletedSince(userId: string, conversationId: string, at: string): Promise<boolean> {
     const { Item } = await storage.ConversationDeletedEntity.build(GetItemCommand)
@@ -120,18 +158,21 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
         .item({ userId, conversationId, messageId, userText: message.text, userAt: at })
         .send();
       const key = { userId, conversationId };
-      await conversations
-        .build(UpdateItemCommand)
-        .item({ ...key, userMessageIds: $add(new Set([messageId])) })
-        .send();
-      // The title and channel belong to the earliest message, whichever event arrives first.
-      await setIfBetter(
+      const first = { createdAt: at, title: titleOf(message.text), channel: message.replyTo.channel };
+      // The title and channel belong to the earliest message: set here when none is stored yet...
+      const stored = await touchSummary(
         key,
-        { createdAt: at, title: titleOf(message.text), channel: message.replyTo.channel },
-        'createdAt',
-        'gt',
+        {
+          userMessageIds: $add(new Set([messageId])),
+          createdAt: $get('createdAt', first.createdAt),
+          title: $get('title', first.title),
+          channel: $get('channel', first.channel),
+        },
+        at,
+        'UPDATED_NEW',
       );
-      await setIfBetter(key, { updatedAt: at }, 'updatedAt', 'lt');
+      // ...and replaced, conditionally, in the rare case that a later message got there first.
+      if (stored?.createdAt && stored.createdAt > at) await setIfBetter(key, first, 'createdAt', 'gt');
       return 'stored';
     },
 
@@ -151,12 +192,7 @@ export function createHistoryStore(storage: Storage, now: () => number = Date.no
           error: reply.error ? JSON.stringify(reply.error) : undefined,
         })
         .send();
-      const key = { userId, conversationId };
-      await conversations
-        .build(UpdateItemCommand)
-        .item({ ...key, replyIds: $add(new Set([messageId])) })
-        .send();
-      await setIfBetter(key, { updatedAt: at }, 'updatedAt', 'lt');
+      await touchSummary({ userId, conversationId }, { replyIds: $add(new Set([messageId])) }, at);
       return 'stored';
     },
 

@@ -208,6 +208,59 @@ describe('the web consumer against an @connections endpoint', () => {
     expect(await liveConnectionsOf(aws.storage, 'user-moved')).toEqual(['new=']);
   });
 
+  it("streams deltas to the user's remembered connections, and reads them afresh for the completed frame", async () => {
+    // Prepare: one tab open; a delta reads and remembers the user's connections
+    statusFor = () => 200;
+    const delta = (seq: number) =>
+      envelope('ReplyDelta.v1', { ...base('tab-1='), userId: 'user-tabs', seq, text: `d${seq}` });
+    await saveConnection(aws.storage, 'tab-1=', 'user-tabs');
+    await deliver(delta(1));
+
+    // Act: a second tab opens mid-reply; another delta, then the completed reply
+    await saveConnection(aws.storage, 'tab-2=', 'user-tabs');
+    const before = posted.length;
+    await deliver(delta(2));
+    const afterDelta = posted.length;
+    await deliver(
+      envelope('ReplyCompleted.v1', {
+        ...base('tab-1='),
+        userId: 'user-tabs',
+        seq: 3,
+        status: 'ok',
+        text: 'done',
+      }),
+    );
+
+    // Assess: the delta went by the remembered list (within its 2 s); the reply reached both tabs
+    expect(posted.slice(before, afterDelta).map((p) => p.connectionId)).toEqual(['tab-1=']);
+    expect(
+      posted
+        .slice(afterDelta)
+        .map((p) => p.connectionId)
+        .sort(),
+    ).toEqual(['tab-1=', 'tab-2=']);
+  });
+
+  it('finds the new connection of a user who reconnected while deltas used a remembered list', async () => {
+    // Prepare: deltas went to 'before=' and remembered it; then it closed and 'after=' opened
+    let open = 'before=';
+    statusFor = (connectionId) => (connectionId === open ? 200 : 410);
+    const delta = (connectionId: string, seq: number) =>
+      envelope('ReplyDelta.v1', { ...base(connectionId), userId: 'user-reconnect', seq, text: `d${seq}` });
+    await saveConnection(aws.storage, 'before=', 'user-reconnect', Date.now() - 60_000);
+    await deliver(delta('before=', 1));
+    await saveConnection(aws.storage, 'after=', 'user-reconnect');
+    open = 'after=';
+    const before = posted.length;
+
+    // Act
+    await deliver(delta('before=', 2));
+
+    // Assess
+    expect(posted.slice(before).map((p) => p.connectionId)).toEqual(['after=']);
+    expect(await liveConnectionsOf(aws.storage, 'user-reconnect')).toEqual(['after=']);
+  });
+
   it('skips a frame API Gateway refuses as too large instead of retrying it forever', async () => {
     statusFor = () => 413;
     await expect(

@@ -16,8 +16,9 @@ import {
   type ServerFrame,
 } from '../../schemas/index.ts';
 import { createStorage, type Storage } from '../../schemas/table.ts';
-import { liveConnectionsOf, removeConnection } from '../../schemas/web-connections.ts';
+import { removeConnection } from '../../schemas/web-connections.ts';
 import { createReplyImageStore, type ReplyImageStore } from '../shared/reply-images.ts';
+import { createLiveConnections } from './live-connections.ts';
 
 /** The web channel's reply address: which WebSocket connection asked. */
 export const WebAddressSchema = z.object({ connectionId: z.string().min(1).max(128) });
@@ -41,6 +42,11 @@ export interface WebConsumerDeps {
   images?: ReplyImageStore;
   /** How long an image URL works. @default 900 (15 minutes) */
   imageUrlSeconds?: number;
+  /**
+   * How long deltas and status frames reuse a user's connection list; a completed frame always reads it
+   * afresh, so a tab opened mid-reply may miss deltas for this long but never the reply. @default 2000
+   */
+  connectionCacheMs?: number;
 }
 
 /**
@@ -134,7 +140,8 @@ const httpStatusOf = (error: unknown) =>
 /**
  * Delivers replies and status to the web chat with PostToConnection, on every open connection of the
  * user: the one that asked may have been replaced by a reconnect (mobile networks, the 2-hour limit), and
- * the chat ignores frames of conversations it is not showing. A connection that is gone (410) is removed;
+ * the chat ignores frames of conversations it is not showing. Deltas and status reuse the user's connection
+ * list for `connectionCacheMs`; the completed frame reads it afresh. A connection that is gone (410) is removed;
  * a frame API Gateway refuses outright (400/403/413) is logged and skipped, since retrying cannot help.
  * Any other failure is thrown so the bus retries the delivery.
  */
@@ -143,6 +150,7 @@ export function createWebConsumer(deps: WebConsumerDeps) {
   const handshakeGraceMs = deps.handshakeGraceMs ?? 5_000;
   const imageUrlSeconds = deps.imageUrlSeconds ?? 900;
   const now = deps.now ?? Date.now;
+  const liveConnections = createLiveConnections(storage, { ttlMs: deps.connectionCacheMs ?? 2_000, now });
 
   /** Whether the connection's record was written so recently that a 410 may mean "not open yet". */
   async function stillConnecting(connectionId: string): Promise<boolean> {
@@ -150,9 +158,11 @@ export function createWebConsumer(deps: WebConsumerDeps) {
     return Item !== undefined && now() - Date.parse(Item.connectedAt) < handshakeGraceMs;
   }
 
-  async function post(connectionId: string, userId: string, data: Buffer): Promise<void> {
+  /** Posts one frame; resolves to 'gone' when the connection no longer exists (and was removed). */
+  async function post(connectionId: string, userId: string, data: Buffer): Promise<'sent' | 'gone'> {
     try {
       await connections.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
+      return 'sent';
     } catch (error) {
       const status = httpStatusOf(error);
       if (error instanceof GoneException || status === 410) {
@@ -162,15 +172,28 @@ export function createWebConsumer(deps: WebConsumerDeps) {
           return post(connectionId, userId, data);
         }
         logger.info('connection gone; removing it', { connectionId });
+        liveConnections.forget(userId, connectionId);
         await removeConnection(storage, connectionId, userId);
-        return;
+        return 'gone';
       }
       if (status === 400 || status === 403 || status === 413) {
         logger.error('frame refused by API Gateway; skipped', { connectionId, status, bytes: data.length });
-        return;
+        return 'sent';
       }
       throw error;
     }
+  }
+
+  /** Posts the frames in order to every target; true when one of the targets was gone. */
+  async function postAll(targets: Set<string>, userId: string, frames: Buffer[]): Promise<boolean> {
+    let gone = false;
+    for (const data of frames) {
+      const results = await Promise.allSettled([...targets].map((id) => post(id, userId, data)));
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      gone ||= results.some((result) => result.status === 'fulfilled' && result.value === 'gone');
+    }
+    return gone;
   }
 
   return async function deliverToWeb(envelope: BusEnvelope): Promise<void> {
@@ -186,16 +209,17 @@ export function createWebConsumer(deps: WebConsumerDeps) {
       return;
     }
     const userId = detail.userId;
-    const targets = new Set([address.data.connectionId, ...(await liveConnectionsOf(storage, userId))]);
     // The completed frame first, then its images: the chat shows them under the reply's text.
-    const frames = [frame, ...(await imageFrames(envelope, deps.images, imageUrlSeconds, logger))];
-    for (const next of frames) {
-      const data = Buffer.from(JSON.stringify(next));
-      const results = await Promise.allSettled(
-        [...targets].map((connectionId) => post(connectionId, userId, data)),
-      );
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
+    const frames = [frame, ...(await imageFrames(envelope, deps.images, imageUrlSeconds, logger))].map(
+      (next) => Buffer.from(JSON.stringify(next)),
+    );
+    const live = await liveConnections.of(userId, envelope['detail-type'] === 'ReplyCompleted.v1');
+    const targets = new Set([address.data.connectionId, ...live.connectionIds]);
+    const gone = await postAll(targets, userId, frames);
+    if (gone && live.cached) {
+      // A connection went away (a reconnect?) while we used a remembered list: look for its successor.
+      const { connectionIds } = await liveConnections.of(userId, true);
+      await postAll(new Set(connectionIds.filter((id) => !targets.has(id))), userId, frames);
     }
   };
 }

@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -10,8 +9,27 @@ import {
 import { ACTIVE_TASK_ATTRIBUTE, ACTIVE_TASKS_INDEX, PARTITION_KEY, SORT_KEY } from '../../schemas/table.ts';
 import { localClientConfig } from './aws-config.ts';
 
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+/** Starts dynalite in its own worker thread (see dynamo-worker.ts); resolves with its port and a stop. */
+async function startDynaliteWorker(path: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const worker = new Worker(new URL('./dynamo-worker.ts', import.meta.url), { workerData: { path } });
+  const [ready] = (await Promise.race([
+    once(worker, 'message'),
+    once(worker, 'error').then(([error]) => Promise.reject(error)),
+  ])) as [{ port?: number; error?: string }];
+  if (!ready.port) {
+    await worker.terminate();
+    throw new Error(`dynalite did not start: ${ready.error ?? 'no port'}`);
+  }
+  return {
+    port: ready.port,
+    async stop() {
+      const closed = once(worker, 'message');
+      worker.postMessage('close');
+      await closed;
+      await worker.terminate();
+    },
+  };
+}
 
 export interface LocalDynamo {
   endpoint: string;
@@ -20,17 +38,13 @@ export interface LocalDynamo {
 }
 
 /**
- * Starts dynalite on loopback, persisted under `path` (LevelDB), and creates the app's table if it is
- * missing. dynalite has no TTL deletion and no TransactWrite: our code uses conditional writes and checks
- * `expiresAt` itself.
+ * Starts dynalite on loopback in a worker thread, persisted under `path` (LevelDB), and creates the app's
+ * table if it is missing. dynalite has no TTL deletion and no TransactWrite: our code uses conditional
+ * writes and checks `expiresAt` itself.
  */
 export async function startLocalDynamo(options: { path: string; tableName: string }): Promise<LocalDynamo> {
-  const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const dynalite = await startDynaliteWorker(options.path);
+  const endpoint = `http://127.0.0.1:${dynalite.port}`;
   const client = new DynamoDBClient(localClientConfig(endpoint));
   try {
     await client.send(
@@ -62,7 +76,7 @@ export async function startLocalDynamo(options: { path: string; tableName: strin
   if (!Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === ACTIVE_TASKS_INDEX)) {
     // A data directory from before the index: say how to recover instead of failing on the first query.
     client.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dynalite.stop();
     throw new Error(
       `The local table in ${options.path} predates the ${ACTIVE_TASKS_INDEX} index; delete that directory (local data only) and start again.`,
     );
@@ -72,7 +86,7 @@ export async function startLocalDynamo(options: { path: string; tableName: strin
     client,
     async close() {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dynalite.stop();
     },
   };
 }

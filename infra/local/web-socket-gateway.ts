@@ -37,7 +37,12 @@ const newConnectionId = () => `${randomBytes(9).toString('base64url')}=`;
 export function createWebSocketGateway(options: WebSocketGatewayOptions) {
   const stage = options.stage ?? 'local';
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes ?? 2 * 1024 * 1024 });
-  const connections = new Map<string, { socket: WebSocket; connectedAt: number; chain: Promise<void> }>();
+  const connections = new Map<
+    string,
+    { socket: WebSocket; connectedAt: number; chain: Promise<void>; identity: AuthorizerResult }
+  >();
+  /** `$disconnect` invocations still running: close() waits for them, so they never outlive the table. */
+  const disconnecting = new Set<Promise<unknown>>();
 
   function baseContext(
     connectionId: string,
@@ -60,6 +65,8 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
       connectedAt: connections.get(connectionId)?.connectedAt ?? now,
       domainName: host,
       apiId: 'local',
+      // API Gateway hands the $connect authorizer's context to every later route of the connection.
+      ...(connections.has(connectionId) ? { authorizer: connections.get(connectionId)?.identity } : {}),
     };
   }
 
@@ -119,18 +126,28 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
       const status = typeof result === 'object' && result ? (result.statusCode ?? 200) : 200;
       if (status !== 200) return refuse(status, 'Forbidden');
       wss.handleUpgrade(request, socket, head, (ws) => {
-        connections.set(connectionId, { socket: ws, connectedAt: Date.now(), chain: Promise.resolve() });
+        connections.set(connectionId, {
+          socket: ws,
+          connectedAt: Date.now(),
+          chain: Promise.resolve(),
+          identity,
+        });
         ws.on('message', (data, isBinary) => onMessage(connectionId, host, data, isBinary));
         ws.on('error', () => ws.terminate());
         ws.on('close', () => {
           const entry = connections.get(connectionId);
           connections.delete(connectionId);
-          void (entry?.chain ?? Promise.resolve()).then(() =>
-            invoke({
-              requestContext: baseContext(connectionId, '$disconnect', 'DISCONNECT', host),
-              isBase64Encoded: false,
-            } as APIGatewayProxyWebsocketEventV2),
-          );
+          const disconnect: Promise<unknown> = (entry?.chain ?? Promise.resolve())
+            .then(() =>
+              invoke({
+                requestContext: baseContext(connectionId, '$disconnect', 'DISCONNECT', host),
+                isBase64Encoded: false,
+              } as APIGatewayProxyWebsocketEventV2),
+            )
+            .then(() => {
+              disconnecting.delete(disconnect);
+            });
+          disconnecting.add(disconnect);
         });
       });
     },
@@ -170,6 +187,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions) {
     async close(): Promise<void> {
       for (const { socket } of connections.values()) socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      while (disconnecting.size > 0) await Promise.allSettled([...disconnecting]);
     },
   };
 }

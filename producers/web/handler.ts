@@ -116,10 +116,16 @@ export function createWebProducer(deps: WebProducerDeps) {
     return { statusCode: 200 };
   }
 
-  /** The connection's verified user, or a 401 frame. */
-  async function connectedUser(connectionId: string, clientMessageId?: string): Promise<string> {
+  /**
+   * The connection's verified user, or a 401 frame. API Gateway passes the `$connect` authorizer's context
+   * on every later route of the connection, so no read is needed then; without it (an event from elsewhere)
+   * the connection's record answers.
+   */
+  async function connectedUser(event: WebSocketEvent, clientMessageId?: string): Promise<string> {
+    const fromAuthorizer = event.requestContext.authorizer?.userId;
+    if (fromAuthorizer && IdSchema.safeParse(fromAuthorizer).success) return fromAuthorizer;
     const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand)
-      .key({ connectionId })
+      .key({ connectionId: event.requestContext.connectionId })
       .send();
     if (!connection || connection.expiresAt < epochSeconds(now())) {
       throw new WebRequestError(
@@ -139,7 +145,7 @@ export function createWebProducer(deps: WebProducerDeps) {
    */
   async function stop(event: WebSocketEvent, frame: StopFrame): Promise<APIGatewayProxyResultV2> {
     const { connectionId } = event.requestContext;
-    const userId = await connectedUser(connectionId);
+    const userId = await connectedUser(event);
     await stopRequests.request(userId, frame.messageId);
     logger.info('stop requested', { connectionId, userId, messageId: frame.messageId });
     return reply(200, { type: 'stopping', conversationId: frame.conversationId, messageId: frame.messageId });
@@ -150,18 +156,7 @@ export function createWebProducer(deps: WebProducerDeps) {
     frame: SendMessageFrame,
   ): Promise<APIGatewayProxyResultV2> {
     const { connectionId } = event.requestContext;
-    const { Item: connection } = await storage.ConnectionEntity.build(GetItemCommand)
-      .key({ connectionId })
-      .send();
-    if (!connection || connection.expiresAt < epochSeconds(now())) {
-      throw new WebRequestError(
-        401,
-        'NOT_CONNECTED',
-        'This connection is not signed in; reconnect.',
-        frame.clientMessageId,
-      );
-    }
-    const { userId } = connection;
+    const userId = await connectedUser(event, frame.clientMessageId);
     const messageId = randomUUID();
     const dedupeKey = `web#${userId}#${frame.clientMessageId}`;
     const claim = await claimMessage(storage, dedupeKey, messageId, now());
