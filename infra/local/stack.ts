@@ -16,6 +16,7 @@ import { createReplyImages } from '../../agent/reply-images.ts';
 import { createLambdaRuntime } from '../../agent/runtime/lambda-runtime.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
+import { isSessionLockLive } from '../../agent/session-lock.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createSkillsSync } from '../../agent/skills-sync.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
@@ -357,6 +358,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       launcher,
       resumePending: selector.resumePending,
       drainOnLambda: selector.fallBackToLambda,
+      queues: pending,
+      lockHeld: (userId) => isSessionLockLive(storage, userId),
       logger: logger('runtime-watchdog'),
       idleTimeoutMs,
       // A local process starts in seconds; there is no reason to wait minutes to notice trouble.
