@@ -62,7 +62,9 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     return {
       storage: createStorage({ tableName: 'test-table', documentClient }),
       calls,
-      die: () => void (dead = true),
+      die() {
+        dead = true;
+      },
     };
   }
 
