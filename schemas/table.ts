@@ -78,24 +78,9 @@ function createEntities(table: ReturnType<typeof createTable>) {
   });
 
   /**
-   * Who is answering a user's queue on Lambda right now: one drain at a time, so two invocations never
-   * take the same message (and count two attempts for one).
+   * The per-user session lock: its own item, never shared with runtime/task state. On Lambda its holder also
+   * answers the user's queue (one holder per queue: agent/runtime/pending-drain.ts).
    */
-  const DrainLeaseEntity = new Entity({
-    name: 'DrainLease',
-    table,
-    timestamps: false,
-    schema: item({
-      userId: string().key(),
-      owner: string(),
-      /** Epoch ms the lease ends: the holder's deadline. */
-      leaseUntil: number(),
-      expiresAt: number(),
-    }),
-    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'LEASE#drain' }),
-  });
-
-  /** The per-user session lock: its own item, never shared with runtime/task state. */
   const SessionLockEntity = new Entity({
     name: 'SessionLock',
     table,
@@ -482,7 +467,6 @@ function createEntities(table: ReturnType<typeof createTable>) {
     AbortRequestEntity,
     UserChannelLinkEntity,
     SkillEntity,
-    DrainLeaseEntity,
     ScheduleJobEntity,
     ScheduleRunEntity,
     ChannelIdentityEntity,
