@@ -39,7 +39,7 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions) {
     logger,
   });
   return {
-    answerMessage: createOrderedTurn({ pending, newLock, runTurn, drain }),
+    answerMessage: createOrderedTurn({ pending, newLock, runTurn, drain, logger }),
     drainPending: drain.drainPending,
   };
 }

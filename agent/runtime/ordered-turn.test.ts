@@ -44,13 +44,18 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
    * A Storage of its own on the same table, which counts its DynamoDB calls and can "die": from then on
    * every call fails, as for an invocation whose process was killed (its lease is no longer renewed).
    */
-  function ownStorage(): { storage: Storage; calls: string[]; die(): void } {
+  function ownStorage(): { storage: Storage; calls: string[]; die(): void; failNext(calls: number): void } {
     const calls: string[] = [];
     let dead = false;
+    let failing = 0;
     const client = new DynamoDBClient(localClientConfig(aws.dynamoEndpoint));
     client.middlewareStack.add(
       (next, context) => async (args) => {
         if (dead) throw new Error('this invocation is dead');
+        if (failing > 0) {
+          failing--;
+          throw new Error('Injected: throttled, and the SDK’s own retries did not get through');
+        }
         calls.push(context.commandName ?? '?');
         return next(args);
       },
@@ -65,8 +70,13 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       die() {
         dead = true;
       },
+      failNext(n) {
+        failing = n;
+      },
     };
   }
+
+  const quiet = { info() {}, warn() {}, error() {} };
 
   /** What the fake turn runner saw, shared by every invocation of a test. */
   function recorder() {
@@ -126,9 +136,12 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       runTurn: rec.runTurn,
       answerWithError: async () => {},
       continueLater: async () => {},
-      logger: { info() {}, warn() {}, error() {} },
+      logger: quiet,
     });
-    return { ...own, answerMessage: createOrderedTurn({ pending, newLock, runTurn: rec.runTurn, drain }) };
+    return {
+      ...own,
+      answerMessage: createOrderedTurn({ pending, newLock, runTurn: rec.runTurn, drain, logger: quiet }),
+    };
   }
 
   /** Turn records are keyed by message id alone: each test's ids carry its user, so tests stay apart. */
@@ -234,6 +247,7 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       },
       newLock: () => createSessionLock({ storage: waiter.storage, owner: 'late-waiter' }),
       runTurn: rec.runTurn,
+      logger: quiet,
       drain: createPendingDrain({
         taskState: createTaskStateStore(waiter.storage),
         pending: slowQueue,
@@ -241,7 +255,7 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
         runTurn: rec.runTurn,
         answerWithError: async () => {},
         continueLater: async () => {},
-        logger: { info() {}, warn() {}, error() {} },
+        logger: quiet,
       }),
     });
     holderDone = holder;
@@ -356,6 +370,29 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     // Assess
     expect(result).toBe('empty');
     expect(rec.answered).toEqual(['q0', 'q1', 'm9']);
+    expect(await lockOf(user)).toBeUndefined();
+  });
+  it('tries a lock or queue call that failed again, so one failure neither loses nor repeats a message', async () => {
+    // Prepare: the holder's storage fails its next two calls (after the SDK's own retries) once its turn ends
+    const rec = recorder();
+    const user = 'user-flaky';
+    const first = gate();
+    rec.gates.set('m0', first.opened);
+    const flaky = ownStorage();
+    const holder = invocation(rec, { own: flaky }).answerMessage(msg(user, 'm0', 0), deadline());
+    await until(async () => (await lockOf(user)) !== undefined, 5_000, 'the holder’s lock');
+    expect(await invocation(rec).answerMessage(msg(user, 'm1', 1), deadline())).toBe('queued');
+
+    // Act
+    flaky.failNext(2);
+    first.open();
+    const result = await holder;
+
+    // Assess
+    expect(result).toBe('empty');
+    expect(rec.answered).toEqual(['m0', 'm1']);
+    expect(rec.republished).toEqual([]);
+    expect(await queued(user)).toEqual([]);
     expect(await lockOf(user)).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import type { SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import type { DrainResult, PendingDrain } from './pending-drain.ts';
 import type { PendingMessages } from './pending-messages.ts';
+import { persist } from './persist.ts';
 
 export interface OrderedTurnDeps {
   pending: Pick<PendingMessages, 'enqueue'>;
@@ -10,12 +11,14 @@ export interface OrderedTurnDeps {
   newLock: () => Pick<SessionLock, 'tryAcquire' | 'markWaitingAsWaiter'>;
   runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
   drain: Pick<PendingDrain, 'answerQueueThenRelease'>;
+  logger: { error(message: string, ...extra: Record<string, unknown>[]): void };
 }
 
 /**
  * How a Lambda `turn` invocation ended: its message answered at once (`answered`), queued behind the
  * user's turn in progress, whose holder answers it next in order (`queued`), or answered with the queue
- * it found waiting (a drain result).
+ * it found waiting (a drain result). `lost`: the lock was not ours any more when we let go, or could not
+ * be released (it then runs out by itself, keeping its mark).
  */
 export type OrderedTurnResult = 'answered' | 'queued' | DrainResult;
 
@@ -44,13 +47,20 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
   ): Promise<OrderedTurnResult> {
     const lock = deps.newLock();
     const { userId } = message;
+    // Set before the first enqueue: a call that threw may still have queued the message.
     let queued = false;
     for (;;) {
-      const taken = await lock.tryAcquire(userId);
+      const taken = await persist(() => lock.tryAcquire(userId));
       if (taken && (taken.waiting || queued)) {
-        // Older messages wait (a holder died, or handed its queue on), or ours is queued already: answer
-        // the queue, ours in its place, so it is answered once and removed.
-        if (!queued) await deps.pending.enqueue(message);
+        // Older messages wait (a holder died, or handed its queue on), or ours may be queued already:
+        // answer the queue with ours in its place, so it is answered once and removed. Queueing is
+        // idempotent, so a copy that did land is not queued twice.
+        try {
+          await persist(() => deps.pending.enqueue(message));
+        } catch (error) {
+          await taken.lease.handOn().catch(() => undefined);
+          throw error;
+        }
         return deps.drain.answerQueueThenRelease(taken.lease, deadlineAt);
       }
       if (taken) {
@@ -63,18 +73,26 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
           await lease.handOn().catch(() => undefined);
           throw error;
         }
-        if (await lease.releaseIfNoneWaiting()) return 'answered';
-        // Refused: messages were queued behind us (or the lock is no longer ours).
-        if (!(await lease.check())) {
-          await lease.release();
+        try {
+          if (await persist(() => lease.releaseIfNoneWaiting())) return 'answered';
+          // Refused: messages were queued behind us (or the lock is no longer ours).
+          if (!(await persist(() => lease.check()))) {
+            await lease.release();
+            return 'lost';
+          }
+        } catch (error) {
+          // The reply is out, and a retried invocation would only publish it again: leave the lock to run
+          // out with its mark instead, for the next taker (or the watchdog) to answer whoever queued.
+          deps.logger.error('session lock not released; left to run out', { userId, error: error as Error });
+          await lease.handOn().catch(() => undefined);
           return 'lost';
         }
         return deps.drain.answerQueueThenRelease(lease, deadlineAt, 1);
       }
       // Busy: queue the message first, then mark the lock, so the holder that sees the mark sees the message.
-      await deps.pending.enqueue(message);
       queued = true;
-      if (await lock.markWaitingAsWaiter(userId)) return 'queued';
+      await persist(() => deps.pending.enqueue(message));
+      if (await persist(() => lock.markWaitingAsWaiter(userId))) return 'queued';
       // The holder let go (or its lease ran out) in between: take the lock ourselves.
     }
   };

@@ -2,6 +2,7 @@ import type { MessageReceived } from '../../schemas/index.ts';
 import type { SessionLease, SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import type { PendingMessages } from './pending-messages.ts';
+import { persist } from './persist.ts';
 import type { TaskStateStore } from './task-state.ts';
 
 /** The few logger methods the drain uses; the Powertools logger fits. */
@@ -61,16 +62,16 @@ export function createPendingDrain(deps: PendingDrainDeps) {
     for (;;) {
       if (lease.lost) return 'lost';
       // A task that started meanwhile takes the queue itself; two runtimes must not race on it.
-      const state = await taskState.get(userId);
+      const state = await persist(() => taskState.get(userId));
       if (state.status !== 'idle') {
         logger.info('a task is active; leaving the queue to it', { userId, status: state.status });
         return 'task-active';
       }
-      const [oldest] = await pending.list(userId);
+      const [oldest] = await persist(() => pending.list(userId));
       if (!oldest) return 'empty';
       if (progress.answered > 0 && deadlineAt - now() < minTurnMs) return 'continued';
       const { message, seq } = oldest;
-      const attempts = await pending.markAttempt(userId, seq);
+      const attempts = await persist(() => pending.markAttempt(userId, seq));
       if (attempts === undefined) continue; // answered and removed by someone else meanwhile
       if (attempts > maxAttempts) {
         logger.error('message failed every attempt; answering with an error', {
@@ -82,7 +83,7 @@ export function createPendingDrain(deps: PendingDrainDeps) {
       } else {
         await deps.runTurn(message, { deadlineAt, lease });
       }
-      await pending.remove(userId, seq);
+      await persist(() => pending.remove(userId, seq));
       progress.answered++;
     }
   }
@@ -115,17 +116,17 @@ export function createPendingDrain(deps: PendingDrainDeps) {
         }
         // Seen empty: clear the mark, then look once more, since a message queued just before the clear
         // had its mark cleared by us. A crash after this look strands nothing: the queue was empty.
-        if (!(await lease.markWaiting(false))) {
+        if (!(await persist(() => lease.markWaiting(false)))) {
           await lease.release();
           return 'lost';
         }
-        if ((await pending.list(userId)).length > 0) {
-          if (await lease.markWaiting(true)) continue;
+        if ((await persist(() => pending.list(userId))).length > 0) {
+          if (await persist(() => lease.markWaiting(true))) continue;
           await lease.release();
           return 'lost';
         }
         // Refused: someone queued a message (and marked it) since the clear.
-        if (await lease.releaseIfNoneWaiting()) return 'empty';
+        if (await persist(() => lease.releaseIfNoneWaiting())) return 'empty';
       }
     } catch (error) {
       // The message stays queued with its attempt counted; the lock keeps its mark and runs out, so
@@ -142,9 +143,9 @@ export function createPendingDrain(deps: PendingDrainDeps) {
   async function drainPending(userId: string, deadlineAt: number): Promise<DrainResult> {
     const lock = deps.newLock();
     for (;;) {
-      const taken = await lock.tryAcquire(userId);
+      const taken = await persist(() => lock.tryAcquire(userId));
       if (taken) return answerQueueThenRelease(taken.lease, deadlineAt);
-      if (await lock.markWaitingAsWaiter(userId)) {
+      if (await persist(() => lock.markWaitingAsWaiter(userId))) {
         logger.info('another holder is answering this queue', { userId });
         return 'busy';
       }
