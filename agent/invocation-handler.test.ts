@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { MessageReceived } from '../schemas/types.ts';
 import { messageAt } from '../test/fixtures/messages.ts';
 import { createInvocationHandler } from './invocation-handler.ts';
-import type { TurnOptions } from './turn-runner.ts';
 
-/** A handler whose turn runner and drain record what they were asked to do. */
+/** A handler whose message entry and drain record what they were asked to do. */
 function setup() {
-  const turns: { message: MessageReceived; turn: TurnOptions }[] = [];
+  const turns: { message: MessageReceived; deadlineAt: number }[] = [];
   const drains: { userId: string; deadlineAt: number }[] = [];
   const errors: { message: string; extra: Record<string, unknown>[] }[] = [];
   const handle = createInvocationHandler({
-    runTurn: async (message, turn) => {
-      turns.push({ message, turn });
+    answerMessage: async (message, deadlineAt) => {
+      turns.push({ message, deadlineAt });
       return 'answered';
     },
     drainPending: async (userId, deadlineAt) => {
@@ -24,7 +23,7 @@ function setup() {
 }
 
 describe('the agent invocation handler', () => {
-  it('runs one turn for a turn invocation, by the given deadline', async () => {
+  it('answers the message of a turn invocation, by the given deadline', async () => {
     // Prepare
     const { handle, turns, drains, errors } = setup();
     const message = messageAt('user-1', 'm1', 0);
@@ -33,7 +32,7 @@ describe('the agent invocation handler', () => {
     await handle({ kind: 'turn', message }, 1_234_567);
 
     // Assess
-    expect(turns).toEqual([{ message, turn: { deadlineAt: 1_234_567 } }]);
+    expect(turns).toEqual([{ message, deadlineAt: 1_234_567 }]);
     expect(drains).toEqual([]);
     expect(errors).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { AgentInvocationSchema } from '../schemas/agent-invocation.ts';
+import type { OrderedTurn } from './runtime/ordered-turn.ts';
 import type { PendingDrain } from './runtime/pending-drain.ts';
-import type { TurnRunner } from './turn-runner.ts';
 
 /** The few logger methods the handler uses; the Powertools logger fits. */
 interface InvocationLogger {
@@ -9,12 +9,13 @@ interface InvocationLogger {
 
 /**
  * The agent's entry, shared by the Lambda handler and local mode: validates what the runtime selector
- * sent and runs it by `deadlineAt` — one turn, or the in-order drain of a user's queue. A malformed
+ * sent and runs it by `deadlineAt` — one message (answered at once, or queued behind the user's turn in
+ * progress, oldest first: `runtime/ordered-turn.ts`), or the in-order drain of a user's queue. A malformed
  * request is logged (without any message text) and dropped, since no retry can fix it.
  */
 export function createInvocationHandler(deps: {
-  runTurn: TurnRunner;
-  drainPending: PendingDrain;
+  answerMessage: OrderedTurn;
+  drainPending: PendingDrain['drainPending'];
   logger: InvocationLogger;
 }) {
   return async function handleInvocation(request: unknown, deadlineAt: number): Promise<void> {
@@ -27,7 +28,7 @@ export function createInvocationHandler(deps: {
       return;
     }
     const invocation = parsed.data;
-    if (invocation.kind === 'turn') await deps.runTurn(invocation.message, { deadlineAt });
+    if (invocation.kind === 'turn') await deps.answerMessage(invocation.message, deadlineAt);
     else await deps.drainPending(invocation.userId, deadlineAt);
   };
 }

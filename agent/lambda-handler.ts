@@ -11,12 +11,7 @@ import { createInvocationHandler } from './invocation-handler.ts';
 import { recordReply } from './metrics/turn-metrics.ts';
 import { loadOpenClaw, type OpenClawAdapter } from './openclaw-adapter.ts';
 import { createReplyImages } from './reply-images.ts';
-import { createCrashReply } from './runtime/crash-reply.ts';
-import { createDrainLease } from './runtime/drain-lease.ts';
-import { createPendingDrain } from './runtime/pending-drain.ts';
-import { createPendingMessages } from './runtime/pending-messages.ts';
-import { announcePendingWaiting } from './runtime/pending-waiting.ts';
-import { createTaskStateStore } from './runtime/task-state.ts';
+import { createLambdaRuntime } from './runtime/lambda-runtime.ts';
 import { createSessionStore } from './session-store.ts';
 import { createSkillsSync } from './skills-sync.ts';
 import { scheduleToolsFromEnv } from './tools/schedule-tools-from-env.ts';
@@ -44,6 +39,7 @@ loadAdapter().catch((error: unknown) => logger.warn('OpenClaw preload failed', {
 function createHandler(context: Context) {
   const storage = createStorage();
   const publisher = createPublisher();
+  const owner = `lambda:${context.logStreamName}`;
   const runTurn = createTurnRunner({
     storage,
     publisher,
@@ -53,7 +49,7 @@ function createHandler(context: Context) {
     // Not /tmp/openclaw: OpenClaw writes its own daily log there.
     workRoot: process.env.OPENCLAW_WORK_ROOT ?? '/tmp/openclaw-work',
     defaultLlm: defaultLlmSettingsFromEnv(),
-    owner: `lambda:${context.logStreamName}`,
+    owner,
     reserveMs: 8_000,
     // On AWS, API keys are SSM SecureStrings under SECRETS_PREFIX; without it (tests), the environment.
     resolveSecret: createSecretReader(),
@@ -71,23 +67,14 @@ function createHandler(context: Context) {
   });
   return createInvocationHandler({
     logger,
-    runTurn,
-    drainPending: createPendingDrain({
-      taskState: createTaskStateStore(storage),
-      pending: createPendingMessages(storage),
-      lease: createDrainLease(storage),
-      runTurn,
-      answerWithError: createCrashReply({ storage, publisher }),
-      continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
-      logger,
-    }),
+    ...createLambdaRuntime({ storage, publisher, runTurn, owner, logger }),
   });
 }
 
 /**
  * Lambda entry of the agent, invoked asynchronously by the runtime selector with an `AgentInvocation`:
- * one turn, or the in-order drain of a user's queue. The turn's abort is tied to this invocation's
- * deadline.
+ * one message (answered in order with the user's others), or the in-order drain of a user's queue. The
+ * turn's abort is tied to this invocation's deadline.
  */
 export const handler = observe(
   middy<unknown, void, Error, Context>().handler(async (event, context) => {

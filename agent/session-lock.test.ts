@@ -83,4 +83,70 @@ describe('the per-user session lock (DynamoDB lease on dynalite)', () => {
     expect(Item?.owner).toBe('second');
     await current.release();
   });
+  describe('the waiting mark, for in-order Lambda turns', () => {
+    const lockItem = async (userId: string) =>
+      (
+        await aws.storage.SessionLockEntity.build(GetItemCommand)
+          .key({ userId })
+          .options({ consistent: true })
+          .send()
+      ).Item;
+
+    it('refuses the holder a plain release once a waiter marked the lock, and keeps the mark through renewals', async () => {
+      // Prepare: a holder renewing every 100 ms; a second turn finds it busy and marks it
+      const holder = createSessionLock({ storage: aws.storage, owner: 'holder', leaseMs: 300 });
+      const waiter = createSessionLock({ storage: aws.storage, owner: 'waiter' });
+      const taken = await holder.tryAcquire('user-mark');
+      expect(taken?.waiting).toBe(false);
+      expect(await waiter.tryAcquire('user-mark')).toBeUndefined();
+
+      // Act
+      const marked = await waiter.markWaitingAsWaiter('user-mark');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const refused = await taken?.lease.releaseIfNoneWaiting();
+      const checked = await taken?.lease.check();
+      const cleared = await taken?.lease.markWaiting(false);
+      const released = await taken?.lease.releaseIfNoneWaiting();
+
+      // Assess
+      expect(marked).toBe(true);
+      expect([refused, checked, cleared, released]).toEqual([false, { waiting: true }, true, true]);
+      expect(await lockItem('user-mark')).toBeUndefined();
+    });
+
+    it('will not mark a lock nobody holds, or whose holder’s lease ran out: the waiter must take it', async () => {
+      // Prepare: one user with no lock at all, one whose holder died
+      const waiter = createSessionLock({ storage: aws.storage, owner: 'waiter' });
+      await aws.storage.SessionLockEntity.build(PutItemCommand)
+        .item({ userId: 'user-dead-holder', owner: 'dead', leaseExpiresAt: Date.now() - 1, expiresAt: 0 })
+        .send();
+
+      // Act
+      const onFree = await waiter.markWaitingAsWaiter('user-no-lock');
+      const onDead = await waiter.markWaitingAsWaiter('user-dead-holder');
+
+      // Assess
+      expect([onFree, onDead]).toEqual([false, false]);
+      expect(await lockItem('user-no-lock')).toBeUndefined();
+      expect((await lockItem('user-dead-holder'))?.waiting).toBeUndefined();
+    });
+
+    it('hands the lock on with its mark: the next taker gets it at once and learns the queue waits', async () => {
+      // Prepare
+      const first = createSessionLock({ storage: aws.storage, owner: 'out-of-time' });
+      const taken = await first.tryAcquire('user-hand-on');
+
+      // Act
+      await taken?.lease.handOn();
+      const next = await createSessionLock({ storage: aws.storage, owner: 'next' }).tryAcquire(
+        'user-hand-on',
+      );
+
+      // Assess
+      expect(next?.waiting).toBe(true);
+      expect((await lockItem('user-hand-on'))?.owner).toBe('next');
+      await next?.lease.release();
+      expect(await lockItem('user-hand-on')).toBeUndefined();
+    });
+  });
 });

@@ -93,6 +93,11 @@ export interface TurnOptions {
    * is saved once it has settled, and no reply is published.
    */
   signal?: AbortSignal;
+  /**
+   * The user's session lock, held by the caller (the ordered Lambda path, `runtime/ordered-turn.ts`): the
+   * turn runs under it instead of taking the lock itself, and leaves releasing it to the caller.
+   */
+  lease?: SessionLease;
 }
 
 /** How a turn ended: answered (a reply, possibly an error, was published) or interrupted by `signal`. */
@@ -201,7 +206,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       return 'answered';
     };
 
-    if (await replayStoredReply(messageId)) {
+    // Under a caller's lease the check below, made with the lock held, is the only one needed.
+    if (!turn.lease && (await replayStoredReply(messageId))) {
       log.info('message delivered again; stored reply republished');
       return 'answered';
     }
@@ -234,11 +240,11 @@ export function createTurnRunner(options: TurnRunnerOptions) {
     }
     model = llm.model;
 
-    // One owner per attempt: two turns of one user, or two deliveries of one message, never share it.
-    const lock = createSessionLock({ storage, owner: `${owner}:${messageId}:${randomUUID().slice(0, 8)}` });
     let lease: SessionLease;
     try {
-      lease = await lock.acquire(userId, abortAt);
+      // One owner per attempt: two turns of one user, or two deliveries of one message, never share it.
+      const lockOwner = `${owner}:${messageId}:${randomUUID().slice(0, 8)}`;
+      lease = turn.lease ?? (await createSessionLock({ storage, owner: lockOwner }).acquire(userId, abortAt));
     } catch (error) {
       if (error instanceof SessionLockTimeoutError) {
         log.warn('session lock not acquired before the deadline');
@@ -249,7 +255,7 @@ export function createTurnRunner(options: TurnRunnerOptions) {
     }
 
     try {
-      // A second delivery that waited for the first one's lock finds its reply here.
+      // A second delivery that waited for the first one's lock (or was queued behind it) finds its reply here.
       if (await replayStoredReply(messageId)) return 'answered';
       if (turn.signal?.aborted) return 'interrupted';
       // Stopped while it waited (in a Fargate task's queue, or for the lock): answered without a turn.
@@ -367,7 +373,8 @@ export function createTurnRunner(options: TurnRunnerOptions) {
       if (turn.signal?.aborted) return 'interrupted';
       return await fail(TurnErrors.internal());
     } finally {
-      await lease.release().catch((error) => log.warn('lock release failed', { error: error as Error }));
+      if (!turn.lease)
+        await lease.release().catch((error) => log.warn('lock release failed', { error: error as Error }));
     }
   };
 }

@@ -20,13 +20,16 @@ export const SORT_KEY = 'sk';
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * A sparse index of the task records that are not idle, for the watchdog: only those records carry the
- * attribute, so the index stays as small as the number of live tasks and is read with one Query.
+ * A sparse index for the watchdog: only the task records that are not idle, and the messages waiting in a
+ * user's queue (partition {@link QUEUED_MESSAGE_MARK}), carry the attribute, so the index stays as small as
+ * the number of live tasks and waiting messages, and each is read with one Query.
  */
 export const ACTIVE_TASKS_INDEX = 'active-tasks';
 export const ACTIVE_TASK_ATTRIBUTE = 'activeTask';
 /** The one value of {@link ACTIVE_TASK_ATTRIBUTE}: the index's partition. */
 export const ACTIVE_TASK_MARK = 'TASK';
+/** The index partition of queued messages: the watchdog finds queues nobody is answering there. */
+export const QUEUED_MESSAGE_MARK = 'QUEUED';
 
 export interface StorageOptions {
   /** @default a client for the region and endpoint in the environment (`AWS_ENDPOINT_URL_DYNAMODB` locally) */
@@ -75,24 +78,9 @@ function createEntities(table: ReturnType<typeof createTable>) {
   });
 
   /**
-   * Who is answering a user's queue on Lambda right now: one drain at a time, so two invocations never
-   * take the same message (and count two attempts for one).
+   * The per-user session lock: its own item, never shared with runtime/task state. On Lambda its holder also
+   * answers the user's queue (one holder per queue: agent/runtime/pending-drain.ts).
    */
-  const DrainLeaseEntity = new Entity({
-    name: 'DrainLease',
-    table,
-    timestamps: false,
-    schema: item({
-      userId: string().key(),
-      owner: string(),
-      /** Epoch ms the lease ends: the holder's deadline. */
-      leaseUntil: number(),
-      expiresAt: number(),
-    }),
-    computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'LEASE#drain' }),
-  });
-
-  /** The per-user session lock: its own item, never shared with runtime/task state. */
   const SessionLockEntity = new Entity({
     name: 'SessionLock',
     table,
@@ -102,6 +90,11 @@ function createEntities(table: ReturnType<typeof createTable>) {
       owner: string(),
       leaseExpiresAt: number(),
       expiresAt: number(),
+      /**
+       * Set by a Lambda turn that found the lock held and queued its message: the holder answers the queue
+       * before it lets go, and whoever takes the lock next (after a crash) answers the queue first.
+       */
+      waiting: boolean().optional(),
     }),
     computeKey: ({ userId }) => ({ pk: `USER#${userId}`, sk: 'LOCK#session' }),
   });
@@ -183,8 +176,9 @@ function createEntities(table: ReturnType<typeof createTable>) {
   });
 
   /**
-   * Messages waiting for the user's Fargate task, in arrival order (`seq` sorts them: receivedAt and
-   * message id). Written by the runtime selector, removed by the task once answered.
+   * Messages waiting for the user's Fargate task or their Lambda turns, in arrival order (`seq` sorts them:
+   * receivedAt and message id). Written by the runtime selector (Fargate) or by a Lambda turn that found
+   * the user busy; removed by whoever answered them.
    */
   const PendingMessageEntity = new Entity({
     name: 'PendingMessage',
@@ -198,6 +192,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       /** How many times a task took it without answering (a crash mid-turn); retried once. */
       attempts: number(),
       expiresAt: number(),
+      /** Set (to QUEUED_MESSAGE_MARK) while queued: the watchdog's view of queues (sparse index). */
+      queued: string().optional().savedAs(ACTIVE_TASK_ATTRIBUTE),
     }),
     computeKey: ({ userId, seq }) => ({ pk: `USER#${userId}`, sk: `PENDING#${seq}` }),
   });
@@ -471,7 +467,6 @@ function createEntities(table: ReturnType<typeof createTable>) {
     AbortRequestEntity,
     UserChannelLinkEntity,
     SkillEntity,
-    DrainLeaseEntity,
     ScheduleJobEntity,
     ScheduleRunEntity,
     ChannelIdentityEntity,

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageReceived } from '../../schemas/types.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { messageAt } from '../../test/fixtures/messages.ts';
+import { createSessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
-import { createDrainLease } from './drain-lease.ts';
 import { createPendingDrain, type PendingDrainDeps } from './pending-drain.ts';
 import { createPendingMessages } from './pending-messages.ts';
 import { createTaskStateStore } from './task-state.ts';
 
-describe('the Lambda drain of a queue whose task could not start (dynalite)', () => {
+describe('the Lambda drain of a user queue under the session lock (dynalite)', () => {
   let aws: Awaited<ReturnType<typeof startLocalAws>>;
   beforeAll(async () => {
     aws = await startLocalAws();
@@ -24,7 +24,7 @@ describe('the Lambda drain of a queue whose task could not start (dynalite)', ()
     const now = () => clock.now;
     const taskState = createTaskStateStore(aws.storage, { now });
     const pending = createPendingMessages(aws.storage, { now });
-    const turns: { messageId: string; deadlineAt: number; stillQueued: boolean }[] = [];
+    const turns: { messageId: string; deadlineAt: number; stillQueued: boolean; underLease: boolean }[] = [];
     const erroredWith: string[] = [];
     const continued: string[] = [];
     let active = 0;
@@ -33,15 +33,21 @@ describe('the Lambda drain of a queue whose task could not start (dynalite)', ()
       active++;
       maxActive = Math.max(maxActive, active);
       const stillQueued = (await pending.list(msg.userId)).some((p) => p.message.messageId === msg.messageId);
-      turns.push({ messageId: msg.messageId, deadlineAt: turn.deadlineAt, stillQueued });
+      turns.push({
+        messageId: msg.messageId,
+        deadlineAt: turn.deadlineAt,
+        stillQueued,
+        underLease: turn.lease?.userId === msg.userId,
+      });
       await new Promise((resolve) => setTimeout(resolve, 5));
       active--;
       return 'answered';
     };
-    const drain = createPendingDrain({
+    let owners = 0;
+    const { drainPending: drain } = createPendingDrain({
       taskState,
       pending,
-      lease: createDrainLease(aws.storage, { now }),
+      newLock: () => createSessionLock({ storage: aws.storage, owner: `drain-${++owners}` }),
       runTurn,
       answerWithError: async (msg) => void erroredWith.push(msg.messageId),
       continueLater: async (userId) => void continued.push(userId),
@@ -78,7 +84,9 @@ describe('the Lambda drain of a queue whose task could not start (dynalite)', ()
     // Assess
     expect(result).toBe('empty');
     expect(turns.map((turn) => turn.messageId)).toEqual(['m0', 'm1', 'm2', 'm3']);
-    expect(turns.every((turn) => turn.stillQueued && turn.deadlineAt === deadlineAt)).toBe(true);
+    expect(turns.every((turn) => turn.stillQueued && turn.underLease && turn.deadlineAt === deadlineAt)).toBe(
+      true,
+    );
     expect(maxActive()).toBe(1);
     expect(await left(user)).toEqual([]);
   });

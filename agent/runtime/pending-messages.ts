@@ -3,10 +3,16 @@ import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { $add, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { MessageReceivedSchema } from '../../schemas/index.ts';
-import { epochSeconds, isConditionalCheckFailure, type Storage } from '../../schemas/table.ts';
+import {
+  ACTIVE_TASKS_INDEX,
+  epochSeconds,
+  isConditionalCheckFailure,
+  QUEUED_MESSAGE_MARK,
+  type Storage,
+} from '../../schemas/table.ts';
 import type { MessageReceived } from '../../schemas/types.ts';
 
-/** A message waiting for the user's Fargate task. */
+/** A message waiting for the user's Fargate task, or for the user's Lambda turn in progress to end. */
 export interface PendingMessage {
   /** Its place in the user's queue: `<receivedAt as UTC ISO>#<messageId>`. */
   seq: string;
@@ -38,9 +44,10 @@ export function pendingSeq(message: MessageReceived): string {
 }
 
 /**
- * Per-user queue of messages waiting for a Fargate task, in DynamoDB: one item per message under the
- * user's partition, sorted by arrival. The runtime selector enqueues while a task starts; the task lists,
- * answers and removes them. DynamoDB's TTL clears what nobody answered; since dynalite (and DynamoDB, until
+ * Per-user queue of messages waiting for a Fargate task or a Lambda turn, in DynamoDB: one item per message
+ * under the user's partition, sorted by arrival. The runtime selector enqueues while a task starts, a
+ * Lambda turn that finds the user busy enqueues its own message; the task or the Lambda holder of the
+ * session lock lists, answers and removes them. DynamoDB's TTL clears what nobody answered; since dynalite (and DynamoDB, until
  * it gets round to it) keeps expired items, `list` skips them itself.
  */
 export function createPendingMessages(storage: Storage, options: PendingMessagesOptions = {}) {
@@ -65,6 +72,7 @@ export function createPendingMessages(storage: Storage, options: PendingMessages
             message: JSON.stringify(message),
             attempts: 0,
             expiresAt: epochSeconds(now()) + ttlSeconds,
+            queued: QUEUED_MESSAGE_MARK,
           })
           .options({ condition: { attr: 'seq', exists: false } })
           .send();
@@ -89,6 +97,27 @@ export function createPendingMessages(storage: Storage, options: PendingMessages
         message: MessageReceivedSchema.parse(JSON.parse(item.message)),
         attempts: item.attempts,
       }));
+    },
+
+    /**
+     * Every user with waiting messages and the oldest of them, from the sparse index (one Query however
+     * many users there are): the watchdog's way to find a queue nobody is answering.
+     */
+    async listWaitingUsers(): Promise<{ userId: string; oldestSeq: string }[]> {
+      const { Items = [] } = await storage.table
+        .build(QueryCommand)
+        .entities(entity)
+        .query({ index: ACTIVE_TASKS_INDEX, partition: QUEUED_MESSAGE_MARK })
+        .options({ maxPages: Number.POSITIVE_INFINITY })
+        .send();
+      const nowSeconds = epochSeconds(now());
+      const oldest = new Map<string, string>();
+      for (const item of Items) {
+        if (item.expiresAt <= nowSeconds) continue;
+        const seen = oldest.get(item.userId);
+        if (seen === undefined || item.seq < seen) oldest.set(item.userId, item.seq);
+      }
+      return [...oldest].map(([userId, oldestSeq]) => ({ userId, oldestSeq }));
     },
 
     /**

@@ -6,10 +6,10 @@ import {
   TaskLaunchError,
   type TaskLauncher,
 } from '../../agent/launchers/task-launcher.ts';
-import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
+import { createSessionLock } from '../../agent/session-lock.ts';
 import { storeReply } from '../../agent/turn-records.ts';
 import type { Publisher } from '../../bus/index.ts';
 import type { AgentInvocation } from '../../schemas/agent-invocation.ts';
@@ -239,10 +239,10 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
 
     // Act: the drain the selector asked for
     const answered: string[] = [];
-    const drain = createPendingDrain({
+    const { drainPending: drain } = createPendingDrain({
       taskState,
       pending,
-      lease: createDrainLease(aws.storage),
+      newLock: () => createSessionLock({ storage: aws.storage, owner: 'drain-test' }),
       runTurn: async (m) => {
         answered.push(m.text);
         return 'answered';

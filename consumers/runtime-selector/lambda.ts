@@ -6,6 +6,7 @@ import type { ListedTask, TaskLauncher } from '../../agent/launchers/task-launch
 import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
+import { isSessionLockLive } from '../../agent/session-lock.ts';
 import { createPublisher } from '../../bus/index.ts';
 import { createMetrics, MetricNames, MetricUnit, observe, traced } from '../../bus/observability.ts';
 import type { AgentInvocation } from '../../schemas/agent-invocation.ts';
@@ -47,6 +48,7 @@ function createDeps() {
     securityGroups: list('ECS_SECURITY_GROUPS'),
   });
   const taskState = createTaskStateStore(storage);
+  const pending = createPendingMessages(storage);
   // The watchdog lists the running tasks every sweep: keep the list for the oldest-task metric.
   let listed: ListedTask[] = [];
   const watchedLauncher: TaskLauncher = {
@@ -57,7 +59,7 @@ function createDeps() {
     storage,
     publisher: createPublisher(),
     taskState,
-    pending: createPendingMessages(storage),
+    pending,
     launcher,
     // Event: Lambda queues it and returns at once; its retries and dead-letter queue are the agent
     // function's asynchronous-invocation settings (bus/routing-table.ts TARGETS.agent).
@@ -84,6 +86,8 @@ function createDeps() {
     launcher: watchedLauncher,
     resumePending: selector.resumePending,
     drainOnLambda: selector.fallBackToLambda,
+    queues: pending,
+    lockHeld: (userId) => isSessionLockLive(storage, userId),
     logger,
     idleTimeoutMs,
   });

@@ -1,7 +1,11 @@
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskInfo, TaskLauncher, TaskRunState } from '../../agent/launchers/task-launcher.ts';
+import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
 import { createTaskStateStore, type TaskStateStore } from '../../agent/runtime/task-state.ts';
+import { createSessionLock, isSessionLockLive } from '../../agent/session-lock.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
+import { messageAt } from '../../test/fixtures/messages.ts';
 import { createWatchdog, type WatchdogDeps } from './watchdog.ts';
 
 const IDLE_TIMEOUT_MS = 15 * 60_000;
@@ -59,6 +63,7 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     const clock = { now: T0 };
     const now = () => clock.now;
     const taskState = createTaskStateStore(aws.storage, { now });
+    const pending = createPendingMessages(aws.storage, { now });
     const cluster = fakeCluster();
     const resumed: string[] = [];
     const drained: string[] = [];
@@ -68,6 +73,8 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
       launcher: cluster.launcher,
       resumePending: async (userId) => void resumed.push(userId),
       drainOnLambda: async (userId) => void drained.push(userId),
+      queues: pending,
+      lockHeld: (userId) => isSessionLockLive(aws.storage, userId),
       logger: { info() {}, warn() {}, error: (message) => void errors.push(message) },
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       idleGraceMs: IDLE_GRACE_MS,
@@ -88,10 +95,16 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
       await taskState.markRunning(userId, taskId);
       return taskId;
     }
-    return { clock, taskState, cluster, resumed, drained, errors, sweep, runningTask };
+    return { clock, taskState, pending, cluster, resumed, drained, errors, sweep, runningTask };
   }
 
-  const nothingDone = { stoppedIdle: [], stoppedZombies: [], failedStarts: [], recoveredDeadTasks: [] };
+  const nothingDone = {
+    stoppedIdle: [],
+    stoppedZombies: [],
+    failedStarts: [],
+    recoveredDeadTasks: [],
+    resumedQueues: [],
+  };
 
   it('never stops a task that keeps working, however long it runs', async () => {
     // Prepare
@@ -349,5 +362,71 @@ describe('the runtime watchdog (dynalite, fake cluster, injected clock)', () => 
     expect(report.stoppedIdle).toEqual([fine]);
     expect(errors).toContain('watchdog check failed');
     expect((await taskState.get('idle-b')).status).toBe('idle');
+  });
+  it('drains on Lambda the queue of a user with no task whose lock holder died', async () => {
+    // Prepare: a Lambda holder died mid-turn with two messages queued behind it; its lease has run out
+    const { clock, pending, drained, sweep } = setup();
+    await pending.enqueue(messageAt('orphaned', 'q1', 0));
+    await pending.enqueue(messageAt('orphaned', 'q2', 1));
+    await aws.storage.SessionLockEntity.build(PutItemCommand)
+      .item({
+        userId: 'orphaned',
+        owner: 'dead-holder',
+        leaseExpiresAt: Date.now() - 1,
+        expiresAt: 0,
+        waiting: true,
+      })
+      .send();
+    clock.now = T0 + 3 * 60_000;
+
+    // Act
+    const report = await sweep();
+
+    // Assess
+    expect(report).toEqual({ ...nothingDone, resumedQueues: ['orphaned'] });
+    expect(drained).toEqual(['orphaned']);
+  });
+
+  it('leaves alone a queue with a live lock holder, a fresh queue, and the queue of a user with a task', async () => {
+    // Prepare: one user's holder is at work; another's message was queued a moment ago; a third has a task
+    const { clock, pending, drained, sweep, runningTask } = setup();
+    clock.now = T0 + 3 * 60_000;
+    await pending.enqueue(messageAt('holder-alive', 'h1', 0));
+    const holder = await createSessionLock({ storage: aws.storage, owner: 'alive' }).acquire(
+      'holder-alive',
+      Date.now() + 5_000,
+    );
+    await pending.enqueue(messageAt('just-queued', 'j1', 170));
+    await pending.enqueue(messageAt('has-task', 't1', 0));
+    await runningTask('has-task');
+
+    // Act
+    const report = await sweep();
+    await holder.release();
+
+    // Assess
+    expect(report).toEqual(nothingDone);
+    expect(drained).toEqual([]);
+  });
+
+  it('drains a stranded queue once its holder lets go without answering it', async () => {
+    // Prepare: the same queue is swept while the holder lives, then after it is gone
+    const { clock, pending, drained, sweep } = setup();
+    clock.now = T0 + 3 * 60_000;
+    await pending.enqueue(messageAt('later', 'l1', 0));
+    const holder = await createSessionLock({ storage: aws.storage, owner: 'leaving' }).acquire(
+      'later',
+      Date.now() + 5_000,
+    );
+
+    // Act
+    const whileHeld = await sweep();
+    await holder.release();
+    const afterwards = await sweep();
+
+    // Assess
+    expect(whileHeld.resumedQueues).toEqual([]);
+    expect(afterwards.resumedQueues).toEqual(['later']);
+    expect(drained).toEqual(['later']);
   });
 });

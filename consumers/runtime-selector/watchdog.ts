@@ -1,4 +1,5 @@
 import type { TaskInfo, TaskLauncher } from '../../agent/launchers/task-launcher.ts';
+import type { PendingMessages } from '../../agent/runtime/pending-messages.ts';
 import {
   type TaskState,
   TaskStateConflictError,
@@ -22,7 +23,16 @@ export interface WatchdogDeps {
    * became ready, where starting yet another task would likely fail the same way, and bill each time.
    */
   drainOnLambda: (userId: string) => Promise<void>;
+  /** Users with queued messages (`PendingMessages.listWaitingUsers`): a queue nobody answers is drained. */
+  queues: Pick<PendingMessages, 'listWaitingUsers'>;
+  /** Whether someone holds the user's session lock with a live lease (`isSessionLockLive`). */
+  lockHeld: (userId: string) => Promise<boolean>;
   logger: WatchdogLogger;
+  /**
+   * How long a queued message may wait, with no task and no live lock holder for its user, before its queue
+   * counts as stranded (its holder died and no retry came back). @default 120000 (2 minutes)
+   */
+  strandedQueueMs?: number;
   /** The tasks' own inactivity timeout; they normally stop themselves when it passes. */
   idleTimeoutMs: number;
   /** How long past `idleTimeoutMs` a task that did not stop itself is left before it is stopped. @default 300000 */
@@ -47,6 +57,8 @@ export interface WatchdogReport {
   failedStarts: string[];
   /** Records of tasks that died (crashed, Spot reclaimed) without moving their record on. */
   recoveredDeadTasks: string[];
+  /** Users whose queue nobody was answering (no task, no live lock holder), handed to a Lambda drain. */
+  resumedQueues: string[];
 }
 
 /**
@@ -56,7 +68,9 @@ export interface WatchdogReport {
  * its timeout, and tasks no record owns (zombies). It never stops a task that is working: a turn refreshes
  * the idle clock (heartbeat), and the stop is conditional on that clock not having moved. Whatever was
  * queued for a task that died goes back to the selector, which starts a new one; the queue of a start
- * that never became ready is answered on Lambda instead, so a broken image cannot relaunch forever.
+ * that never became ready is answered on Lambda instead, so a broken image cannot relaunch forever. A queue
+ * of a user with no task and no live session lock holder (a Lambda holder died, and no retry came back) is
+ * answered on Lambda too.
  */
 export function createWatchdog(deps: WatchdogDeps) {
   const { taskState, launcher, logger } = deps;
@@ -65,6 +79,7 @@ export function createWatchdog(deps: WatchdogDeps) {
   const startTimeoutMs = deps.startTimeoutMs ?? 5 * 60_000;
   const stopTimeoutMs = deps.stopTimeoutMs ?? 5 * 60_000;
   const zombieGraceMs = deps.zombieGraceMs ?? 5 * 60_000;
+  const strandedQueueMs = deps.strandedQueueMs ?? 2 * 60_000;
 
   /** Transitions race with the task itself; a refusal means it moved on by itself, which is fine. */
   async function unlessMovedOn(action: Promise<unknown>): Promise<boolean> {
@@ -132,12 +147,36 @@ export function createWatchdog(deps: WatchdogDeps) {
     if (now() - state.changedAt >= stopTimeoutMs) await launcher.stop(taskId, 'stop took too long');
   }
 
+  /**
+   * Queues of users with no task whose Lambda holder died and whose retries never came back (or whose drain
+   * invocation was lost): answered on Lambda, in order. A drain that turns out not to be needed finds the
+   * lock held, or the queue empty, and ends at once.
+   */
+  async function sweepQueues(taskUsers: Set<string>, report: WatchdogReport) {
+    for (const { userId, oldestSeq } of await deps.queues.listWaitingUsers()) {
+      // A task owns its user's queue; the task checks above look after it.
+      if (taskUsers.has(userId)) continue;
+      // `seq` starts with the message's receivedAt (pending-messages.ts `pendingSeq`).
+      const receivedAt = Date.parse(oldestSeq.slice(0, oldestSeq.indexOf('#')));
+      if (!(now() - receivedAt >= strandedQueueMs)) continue;
+      try {
+        if (await deps.lockHeld(userId)) continue;
+        logger.warn('queue with nobody answering it; draining it on Lambda', { userId });
+        report.resumedQueues.push(userId);
+        await deps.drainOnLambda(userId);
+      } catch (error) {
+        logger.error('watchdog queue check failed', { userId, error: error as Error });
+      }
+    }
+  }
+
   return async function sweep(): Promise<WatchdogReport> {
     const report: WatchdogReport = {
       stoppedIdle: [],
       stoppedZombies: [],
       failedStarts: [],
       recoveredDeadTasks: [],
+      resumedQueues: [],
     };
     const records = await taskState.listActive();
     const ids = records.flatMap((record) => (record.taskId ? [record.taskId] : []));
@@ -156,6 +195,9 @@ export function createWatchdog(deps: WatchdogDeps) {
         logger.error('watchdog check failed', { userId: state.userId, error: error as Error });
       }
     }
+
+    // Users with a task record are left to the checks above (which may have resumed their queue already).
+    await sweepQueues(new Set(records.map((record) => record.userId)), report);
 
     const owned = new Set(ids);
     for (const task of await launcher.list()) {

@@ -13,12 +13,10 @@ import { createLocalLauncher } from '../../agent/launchers/local-launcher.ts';
 import { resolveIdleTimeoutMs } from '../../agent/llm-settings.ts';
 import { loadOpenClaw, type OpenClawAdapter } from '../../agent/openclaw-adapter.ts';
 import { createReplyImages } from '../../agent/reply-images.ts';
-import { createCrashReply } from '../../agent/runtime/crash-reply.ts';
-import { createDrainLease } from '../../agent/runtime/drain-lease.ts';
-import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
+import { createLambdaRuntime } from '../../agent/runtime/lambda-runtime.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
-import { announcePendingWaiting } from '../../agent/runtime/pending-waiting.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
+import { isSessionLockLive } from '../../agent/session-lock.ts';
 import { createSessionStore } from '../../agent/session-store.ts';
 import { createSkillsSync } from '../../agent/skills-sync.ts';
 import { createTurnRunner } from '../../agent/turn-runner.ts';
@@ -288,14 +286,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const taskState = createTaskStateStore(storage);
     const handleInvocation = createInvocationHandler({
       logger: logger('agent'),
-      runTurn,
-      drainPending: createPendingDrain({
-        taskState,
-        pending,
-        lease: createDrainLease(storage),
+      ...createLambdaRuntime({
+        storage,
+        publisher,
         runTurn,
-        answerWithError: createCrashReply({ storage, publisher }),
-        continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
+        owner: `local:${process.pid}`,
         logger: logger('agent'),
       }),
     });
@@ -363,6 +358,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       launcher,
       resumePending: selector.resumePending,
       drainOnLambda: selector.fallBackToLambda,
+      queues: pending,
+      lockHeld: (userId) => isSessionLockLive(storage, userId),
       logger: logger('runtime-watchdog'),
       idleTimeoutMs,
       // A local process starts in seconds; there is no reason to wait minutes to notice trouble.
