@@ -112,12 +112,9 @@ export interface LoadOpenClawOptions {
   /** Where the fallback warning goes. Default: `console.warn`. */
   warn?: (message: string) => void;
   /**
-   * Boot OpenClaw's session-history worker thread as soon as the runner is imported, so the first turn
-   * does not wait for it (see {@link prestartSessionWorker}). Best effort: a failure changes nothing.
-   * Off by default: the prestart turn reads OpenClaw's config before the turn's own config file exists,
-   * and the browser tool then runs with default settings (no sandbox flag, default ports: Chromium fails
-   * to start; test/agent-browser-tool.test.ts), and no gain could be measured on 2 cores.
-   * @default false
+   * Boot OpenClaw's session-history worker thread while the runner is imported, so the first turn does
+   * not wait for it (see {@link prestartSessionWorker}). Best effort: a failure changes nothing.
+   * @default true
    */
   prestartWorkers?: boolean;
 }
@@ -145,11 +142,13 @@ const DEFAULT_PACKAGE_DIR = fileURLToPath(
 export async function loadOpenClaw(options: LoadOpenClawOptions = {}): Promise<OpenClawAdapter> {
   const packageDir = resolve(options.packageDir ?? process.env.OPENCLAW_PACKAGE_DIR ?? DEFAULT_PACKAGE_DIR);
   const manifest = await readManifest(packageDir);
-  prepareProcessEnv();
+  const idleStateDir = prepareProcessEnv();
   if (options.forceCli) return createCliAdapter(packageDir, manifest, 'forced by option');
   try {
+    // Started before the runner's import, not after it: the worker thread boots on the other core while
+    // this thread imports (both share one module map, so nothing is loaded twice).
+    if (options.prestartWorkers ?? true) void prestartSessionWorker(join(packageDir, 'dist'), idleStateDir);
     const runtime = await loadEmbeddedRuntime(packageDir, manifest);
-    if (options.prestartWorkers ?? false) void prestartSessionWorker(join(packageDir, 'dist'));
     return createEmbeddedAdapter(runtime, manifest.version);
   } catch (error) {
     const reason = `embedded OpenClaw runner unavailable: ${errorText(error)}`;
@@ -182,12 +181,13 @@ export function openClawSessionKey(sessionKey: string): string {
  * - OPENCLAW_STATE_DIR defaults to ~/.openclaw, which Lambda cannot write; until the first turn sets
  *   the user's dir, point it at a scratch dir so nothing lands in $HOME.
  */
-function prepareProcessEnv(): void {
+function prepareProcessEnv(): string {
   process.env.SQLITE_TMPDIR ??= tmpdir();
   process.env.TMPDIR ??= tmpdir();
   // Per process: two runtimes on one machine (local mode and tests, several Lambda sandboxes never
   // share /tmp) must not contend for the SQLite files OpenClaw opens at import time.
   process.env.OPENCLAW_STATE_DIR ??= join(tmpdir(), `serverless-openclaw-idle-state-${process.pid}`);
+  return process.env.OPENCLAW_STATE_DIR;
 }
 
 /** Applies a turn's environment. Values stay set after the turn: OpenClaw may read them in post-turn work. */
@@ -373,10 +373,15 @@ const SESSION_WORKER_CHUNK = /^session-transcript-worker-runtime-[\w-]+\.mjs$/;
  * A first turn waits ~1 s (2 cores, measured with `npm run bench`) for OpenClaw's session-history worker
  * thread to boot and load its own modules: the runner's first presence read of the session starts it.
  * Doing one such read now, on the idle state dir, boots that worker (its pool never retires it) while the
- * main thread is still busy with our start-up and the turn's set-up. Never rejects: when the chunk moved
- * or the read fails, the turn simply boots the worker itself as before.
+ * main thread is still busy importing the runner. Never rejects: when the chunk moved or the read fails,
+ * the turn simply boots the worker itself as before.
+ *
+ * The read names its store path. Without one OpenClaw resolves it from its runtime config, which it then
+ * loads from the config file and caches for the process: before our first turn has written the browser
+ * keys there (see {@link mirrorBrowserConfig}), so the browser service ran with defaults and Chromium
+ * failed to start (test/agent-browser-tool.test.ts).
  */
-async function prestartSessionWorker(distDir: string): Promise<void> {
+async function prestartSessionWorker(distDir: string, stateDir: string): Promise<void> {
   try {
     for (const file of (await readdir(distDir)).filter((name) => SESSION_WORKER_CHUNK.test(name))) {
       const alias = parseExportNames(await readFile(join(distDir, file), 'utf8')).get(
@@ -387,10 +392,13 @@ async function prestartSessionWorker(distDir: string): Promise<void> {
         agentId: string;
         sessionKey: string;
         env: NodeJS.ProcessEnv;
+        storePath: string;
       }) => { read(): Promise<unknown> };
       await prepare({
         agentId: OPENCLAW_AGENT_ID,
         sessionKey: openClawSessionKey('prestart'),
+        // OpenClaw's default: <state dir>/agents/<id>/sessions/sessions.json.
+        storePath: join(stateDir, 'agents', OPENCLAW_AGENT_ID, 'sessions', 'sessions.json'),
         env: process.env,
       }).read();
       return;

@@ -66,6 +66,7 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
     ...(input.browser ? ['browser'] : []),
   ];
   const toolSearchOff = input.scheduleTools || input.browser;
+  const allowedPlugins = pluginAllowList(input);
   return {
     models: { mode: 'replace', providers: { [llm.provider]: providerEntry(input) } },
     agents: {
@@ -95,13 +96,41 @@ export function buildOpenClawConfig(input: OpenClawConfigInput): Record<string, 
     skills: { load: { watch: false } },
     // `browser` (and `gateway.port`, which only places the browser's loopback ports: no gateway runs).
     ...(input.browser ? browserConfig(input.browser) : {}),
+    // An exclusive allow-list, or no plugins at all: by default a first turn loads ~40 bundled plugins
+    // (providers, speech, canvas, …) that no turn of ours uses, ~0.7 s of a cold first turn
+    // (docs/performance.md). An empty `allow` would mean "all", hence `enabled: false`.
     plugins: {
+      ...(allowedPlugins.length > 0 ? { allow: allowedPlugins } : { enabled: false }),
       slots: { memory: 'none' },
       ...(input.scheduleTools
         ? { load: { paths: [SCHEDULE_PLUGIN_DIR] }, entries: { [SCHEDULE_PLUGIN_ID]: { enabled: true } } }
         : {}),
     },
   };
+}
+
+/**
+ * OpenClaw's bundled plugins whose transport serves an API. `openai-completions` runs without any
+ * (measured against the fake LLM); the others keep the plugin of their family, unmeasured here.
+ */
+const API_PLUGINS: Record<LlmSettings['api'], string[]> = {
+  'openai-completions': [],
+  'openai-responses': ['openai'],
+  'anthropic-messages': ['anthropic'],
+  ollama: ['ollama'],
+};
+
+/**
+ * The plugins a turn may load: its API's, the browser's and ours. Only ids of plugins that exist:
+ * `openclaw config validate` warns about any other ("plugin not found").
+ */
+function pluginAllowList(input: OpenClawConfigInput): string[] {
+  const ids = [
+    ...API_PLUGINS[input.llm.api],
+    ...(input.browser ? ['browser'] : []),
+    ...(input.scheduleTools ? [SCHEDULE_PLUGIN_ID] : []),
+  ];
+  return [...new Set(ids)];
 }
 
 /** The env SecretRef for the provider's API key: the key itself never enters the config. */

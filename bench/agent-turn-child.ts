@@ -9,7 +9,7 @@
 //   BENCH_LLM_URL   the fake LLM's base URL (…/v1)
 //   BENCH_ROOT      scratch dir for this process's state and workspace
 //   BENCH_WARM_TURNS  warm turns after the first (default 3)
-//   BENCH_PRESTART  `1`: let loadOpenClaw boot OpenClaw's session worker early (its default)
+//   BENCH_PRESTART  `0`: no worker prestart; otherwise loadOpenClaw's defaults (prestart on)
 import { join } from 'node:path';
 import { loadOpenClaw, type OpenClawAdapter } from '../agent/openclaw-adapter.ts';
 import { buildOpenClawConfig, DEFAULT_API_KEY_ENV, OPENCLAW_AGENT_ID } from '../agent/openclaw-config.ts';
@@ -85,7 +85,8 @@ async function llmOwnMs(): Promise<number> {
 }
 
 const loadStarted = performance.now();
-const adapter = await loadOpenClaw({ prestartWorkers: process.env.BENCH_PRESTART === '1' });
+// `0` turns the prestart off; otherwise loadOpenClaw's defaults, as the Lambda handler and the container use them.
+const adapter = await loadOpenClaw(process.env.BENCH_PRESTART === '0' ? { prestartWorkers: false } : {});
 const importMs = performance.now() - loadStarted;
 if (adapter.mode !== 'embedded') throw new Error(`adapter fell back to ${adapter.mode}`);
 const firstTurnMs = await turn(adapter, 'first question', () => process.stdout.write('BENCH_FIRST_DELTA\n'));

@@ -18,7 +18,7 @@ export interface ColdVariant {
   config: 'naive' | 'lean';
   /** Run with the compile cache that agent/compile-cache-warmup.ts fills at image build. */
   compileCache: boolean;
-  /** loadOpenClaw's `prestartWorkers`. */
+  /** loadOpenClaw's `prestartWorkers`; true runs loadOpenClaw with its defaults, as the images do. */
   prestartWorkers: boolean;
 }
 
@@ -32,7 +32,7 @@ export const COLD_VARIANTS: readonly ColdVariant[] = [
   { name: 'lean config', config: 'lean', compileCache: false, prestartWorkers: false },
   { name: 'lean config + baked compile cache', config: 'lean', compileCache: true, prestartWorkers: false },
   {
-    name: 'ours: lean + compile cache + worker prestart',
+    name: 'ours: lean + compile cache + worker prestart (the images)',
     config: 'lean',
     compileCache: true,
     prestartWorkers: true,
