@@ -27,7 +27,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
@@ -114,7 +114,9 @@ export interface LoadOpenClawOptions {
   /**
    * Boot OpenClaw's session-history worker thread while the runner is imported, so the first turn does
    * not wait for it (see {@link prestartSessionWorker}). Best effort: a failure changes nothing.
-   * @default true
+   * It pays only with a second core (the worker boots beside the import): measured 5.5 -> 4.7 s to the
+   * first reply on 2 idle cores, 5–15% slower with both cores busy (docs/performance.md).
+   * @default true when the machine has more than one core (a 3008 MB Lambda has two; a 1-vCPU task one)
    */
   prestartWorkers?: boolean;
 }
@@ -147,7 +149,8 @@ export async function loadOpenClaw(options: LoadOpenClawOptions = {}): Promise<O
   try {
     // Started before the runner's import, not after it: the worker thread boots on the other core while
     // this thread imports (both share one module map, so nothing is loaded twice).
-    if (options.prestartWorkers ?? true) void prestartSessionWorker(join(packageDir, 'dist'), idleStateDir);
+    if (options.prestartWorkers ?? availableParallelism() > 1)
+      void prestartSessionWorker(join(packageDir, 'dist'), idleStateDir);
     const runtime = await loadEmbeddedRuntime(packageDir, manifest);
     return createEmbeddedAdapter(runtime, manifest.version);
   } catch (error) {
