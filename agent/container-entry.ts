@@ -86,7 +86,9 @@ export async function main(): Promise<number> {
     userId,
     taskId,
     taskState: createTaskStateStore(storage),
-    pending: createPendingMessages(storage),
+    pending: createPendingMessages(storage, {
+      onUnreadable: (user, seq) => logger.error('unreadable queued message removed', { userId: user, seq }),
+    }),
     runTurn: createTurnRunner({
       storage,
       publisher,

@@ -26,7 +26,9 @@ export interface LambdaRuntimeOptions {
  */
 export function createLambdaRuntime(options: LambdaRuntimeOptions) {
   const { storage, publisher, runTurn, logger } = options;
-  const pending = createPendingMessages(storage);
+  const pending = createPendingMessages(storage, {
+    onUnreadable: (userId, seq) => logger.error('unreadable queued message removed', { userId, seq }),
+  });
   // One owner per invocation: two invocations in one process (local mode, a warm Lambda) are two holders.
   const newLock = () => createSessionLock({ storage, owner: `${options.owner}:${randomUUID().slice(0, 8)}` });
   const drain = createPendingDrain({

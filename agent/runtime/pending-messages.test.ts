@@ -29,6 +29,34 @@ describe('the pending-message queue (dynalite)', () => {
     expect(listed.every((pending) => pending.attempts === 0)).toBe(true);
   });
 
+  it('removes a queued item that is no longer a valid message, says so, and lists the rest', async () => {
+    // Prepare: a good message either side of one an older deploy wrote in another shape
+    const unreadable: string[] = [];
+    const queue = createPendingMessages(aws.storage, { onUnreadable: (_user, seq) => unreadable.push(seq) });
+    await queue.enqueue(message('user-poison', 'first', 0));
+    await queue.enqueue(message('user-poison', 'third', 2));
+    const badSeq = pendingSeq(message('user-poison', 'second', 1));
+    await aws.storage.PendingMessageEntity.build(PutItemCommand)
+      .item({
+        userId: 'user-poison',
+        seq: badSeq,
+        message: JSON.stringify({ text: 'no ids, no reply address' }),
+        attempts: 0,
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      })
+      .send();
+
+    // Act
+    const listed = await queue.list('user-poison');
+    const again = await queue.list('user-poison');
+
+    // Assess
+    expect(listed.map((pending) => pending.message.messageId)).toEqual(['first', 'third']);
+    expect(unreadable).toEqual([badSeq]);
+    expect(again.map((pending) => pending.message.messageId)).toEqual(['first', 'third']);
+    expect(unreadable).toHaveLength(1);
+  });
+
   it('orders by time, not by how receivedAt was written', async () => {
     // Prepare
     const queue = createPendingMessages(aws.storage);

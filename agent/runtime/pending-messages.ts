@@ -30,9 +30,21 @@ export interface PendingMessagesOptions {
    * @default 86400 (24 hours)
    */
   ttlSeconds?: number;
+  /** Told of a queued item that cannot be read as a message, before it is removed (ids only). */
+  onUnreadable?: (userId: string, seq: string) => void;
 }
 
 const SEQ_PREFIX = 'PENDING#';
+
+/** A queued message as stored, or undefined when it is not a valid `MessageReceived` any more. */
+function parseQueued(text: string): MessageReceived | undefined {
+  try {
+    const parsed = MessageReceivedSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The queue position of a message. `receivedAt` may carry any offset and any number of fraction digits;
@@ -92,11 +104,20 @@ export function createPendingMessages(storage: Storage, options: PendingMessages
         .options({ consistent: true, maxPages: Number.POSITIVE_INFINITY })
         .send();
       const nowSeconds = epochSeconds(now());
-      return Items.filter((item) => item.expiresAt > nowSeconds).map((item) => ({
-        seq: item.seq,
-        message: MessageReceivedSchema.parse(JSON.parse(item.message)),
-        attempts: item.attempts,
-      }));
+      const waiting: PendingMessage[] = [];
+      for (const item of Items) {
+        if (item.expiresAt <= nowSeconds) continue;
+        const message = parseQueued(item.message);
+        if (message) {
+          waiting.push({ seq: item.seq, message, attempts: item.attempts });
+          continue;
+        }
+        // One item no code can read (a schema of an older deploy, a damaged write) would otherwise stop
+        // every later drain of this user's queue at the same place: it goes, the rest is answered.
+        options.onUnreadable?.(userId, item.seq);
+        await entity.build(DeleteItemCommand).key({ userId, seq: item.seq }).send();
+      }
+      return waiting;
     },
 
     /**

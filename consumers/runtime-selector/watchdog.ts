@@ -153,7 +153,12 @@ export function createWatchdog(deps: WatchdogDeps) {
    * lock held, or the queue empty, and ends at once.
    */
   async function sweepQueues(taskUsers: Set<string>, report: WatchdogReport) {
-    for (const { userId, oldestSeq } of await deps.queues.listWaitingUsers()) {
+    // A failed read skips this sweep's queue check only, not the zombie-task checks after it.
+    const waiting = await deps.queues.listWaitingUsers().catch((error: unknown) => {
+      logger.error('watchdog could not list waiting queues', { error: error as Error });
+      return [];
+    });
+    for (const { userId, oldestSeq } of waiting) {
       // A task owns its user's queue; the task checks above look after it.
       if (taskUsers.has(userId)) continue;
       // `seq` starts with the message's receivedAt (pending-messages.ts `pendingSeq`).

@@ -30,16 +30,16 @@ export const DYNAMO_STEPS = {
   selector: { reads: 2, writes: 0 },
   /** …on Fargate also: the message queued, the task's idle clock touched. */
   selectorFargate: { reads: 0, writes: 2 },
-  /** turn-runner.ts: stored reply twice, LLM settings; the session lock taken and released (the reply's own writes are per KB). */
-  turn: { reads: 1.5, writes: 2 },
+  /** turn-runner.ts: stored reply, LLM settings; the session lock taken and released (the reply's own writes are per KB). */
+  turn: { reads: 1, writes: 2 },
   /** container-worker.ts: the queue read, the message marked and deleted, the heartbeat. */
   fargateWorker: { reads: 0.5, writes: 3 },
   /** consumers/web/handler.ts: the user's open connections, for every event delivered. */
   delivery: { reads: 0.5, writes: 0 },
   /** producers/web: $connect stores the connection; $disconnect reads and removes it. */
   webSession: { reads: 0.5, writes: 4 },
-  /** watchdog.ts: one Query of the sparse active-tasks index a sweep (0.5 RRU even when empty). */
-  watchdogSweep: { reads: 0.5, writes: 0 },
+  /** watchdog.ts: two Queries of the sparse active-tasks index a sweep, live tasks and queued messages (0.5 RRU each even when empty). */
+  watchdogSweep: { reads: 1, writes: 0 },
   /** task-state.ts: begin start, record launch, ready, begin stop, stopped. */
   taskStart: { reads: 1, writes: 5 },
   /** consumers/history: per event (message and reply) the tombstone read, the turn and summary upserts. */
