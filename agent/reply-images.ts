@@ -1,6 +1,6 @@
 import { open, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   MAX_REPLY_IMAGE_BYTES,
   MAX_REPLY_IMAGES,
@@ -10,6 +10,7 @@ import {
 import { turnImagesDirOf } from './browser/turn-images.ts';
 import { sniffImage } from './image-sniff.ts';
 import type { S3Credentials } from './runtime/user-scoped-s3.ts';
+import { createAgentS3Client } from './s3-client.ts';
 
 /** An image a turn made: a local file (OpenClaw's `MEDIA:` reply line, a browser screenshot). */
 export interface TurnImage {
@@ -53,12 +54,7 @@ export function createReplyImages(options: ReplyImagesOptions = {}) {
   const bucket = options.bucket ?? process.env.STATE_BUCKET;
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET or pass { bucket }');
   const client =
-    options.client ??
-    new S3Client({
-      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 15_000 },
-    });
+    options.client ?? createAgentS3Client({ requestTimeoutMs: 15_000, credentials: options.credentials });
   const maxBytes = options.maxBytes ?? MAX_REPLY_IMAGE_BYTES;
   const maxImages = options.maxImages ?? MAX_REPLY_IMAGES;
   const onSkip = options.onSkip ?? (() => {});

@@ -6,12 +6,13 @@ import {
   GetObjectCommand,
   NoSuchKey,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import * as tar from 'tar';
 import { traced } from '../bus/observability.ts';
 import type { S3Credentials } from './runtime/user-scoped-s3.ts';
+import { createAgentS3Client } from './s3-client.ts';
 
 /** Per user, which local directory holds their state and which S3 version it matches. */
 const POINTER_FILE = 'current.json';
@@ -86,12 +87,8 @@ export function createSessionStore(options: SessionStoreOptions = {}) {
   const client =
     options.client ??
     traced(
-      new S3Client({
-        forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
-        requestHandler: { connectionTimeout: 2_000, requestTimeout: 30_000 },
-      }),
+      // State archives are a few MB; a stalled transfer must still end before the Lambda deadline.
+      createAgentS3Client({ requestTimeoutMs: 30_000, credentials: options.credentials }),
     );
   const keyFor = (userId: string) => `${sessionUserPrefix(userId, prefix)}openclaw-state.tar.gz`;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Publisher } from '../bus/index.ts';
 import { traced } from '../bus/observability.ts';
 import { SKILL_LIMITS } from '../schemas/api.ts';
@@ -12,6 +12,7 @@ import { listStoredSkills, type StoredSkill, skillFileKey } from '../schemas/ski
 import { checkSkillPath, type SkillFile } from '../schemas/skill-zip.ts';
 import type { Storage } from '../schemas/table.ts';
 import type { S3Credentials } from './runtime/user-scoped-s3.ts';
+import { createAgentS3Client } from './s3-client.ts';
 
 /** The logging the sync needs; Powertools' Logger fits. */
 export interface SkillsSyncLogger {
@@ -68,14 +69,7 @@ export function createSkillsSync(options: SkillsSyncOptions) {
   const bucket = options.bucket ?? process.env.STATE_BUCKET;
   if (!bucket) throw new Error('No state bucket: set STATE_BUCKET or pass { bucket } to createSkillsSync()');
   const s3 =
-    options.s3 ??
-    traced(
-      new S3Client({
-        forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-        requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
-      }),
-    );
+    options.s3 ?? traced(createAgentS3Client({ requestTimeoutMs: 10_000, credentials: options.credentials }));
 
   async function download(skill: StoredSkill): Promise<SkillFile[]> {
     if (skill.paths.length === 0 || skill.paths.length > SKILL_LIMITS.maxFiles) {
