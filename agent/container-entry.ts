@@ -14,6 +14,7 @@ import { createReplyImages } from './reply-images.ts';
 import { createCrashReply } from './runtime/crash-reply.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
 import { announcePendingWaiting } from './runtime/pending-waiting.ts';
+import { createPredecessorGate } from './runtime/predecessor-gate.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
 import { userScopedS3CredentialsFromEnv } from './runtime/user-scoped-s3.ts';
 import { createSessionStore } from './session-store.ts';
@@ -89,6 +90,7 @@ export async function main(): Promise<number> {
     pending: createPendingMessages(storage, {
       onUnreadable: (user, seq) => logger.error('unreadable queued message removed', { userId: user, seq }),
     }),
+    mustWaitForPredecessor: createPredecessorGate({ storage }),
     runTurn: createTurnRunner({
       storage,
       publisher,

@@ -4,7 +4,9 @@ import { startLocalAws } from '../test/fixtures/local-aws.ts';
 import { messageAt } from '../test/fixtures/messages.ts';
 import { type ContainerWorkerDeps, createContainerWorker } from './container-worker.ts';
 import { createPendingMessages } from './runtime/pending-messages.ts';
+import { createPredecessorGate } from './runtime/predecessor-gate.ts';
 import { createTaskStateStore } from './runtime/task-state.ts';
+import { storeReply } from './turn-records.ts';
 import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,6 +110,7 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
       taskState,
       pending,
       runTurn: turns.runTurn,
+      mustWaitForPredecessor: createPredecessorGate({ storage: aws.storage }),
       answerWithError: async (msg) => {
         answeredWithError.push(msg.messageId);
       },
@@ -159,6 +162,45 @@ describe('the Fargate container worker (dynalite, fake turns)', () => {
     expect(await pending.list(user)).toEqual([]);
     expect((await taskState.get(user)).status).toBe('idle');
     expect(pendingLeft).toEqual([]);
+  });
+
+  it('answers a message queued before its predecessor after it, once the predecessor is queued too', async () => {
+    // Prepare: turns store their replies, as the real turn runner does, so the gate sees them answered
+    const user = 'user-overtaken';
+    const turns = fakeTurns();
+    const runTurn = async (msg: MessageReceived, turn: TurnOptions): Promise<TurnOutcome> => {
+      const outcome = await turns.runTurn(msg, turn);
+      await storeReply(aws.storage, {
+        userId: msg.userId,
+        conversationId: msg.conversationId,
+        replyTo: msg.replyTo,
+        inReplyTo: msg.messageId,
+        seq: 0,
+        status: 'ok',
+        text: 'ok',
+      });
+      return outcome;
+    };
+    const { worker, pending } = await launchedTask(user, { runTurn });
+    const sent = (id: string, msAgo: number, after?: string): MessageReceived => ({
+      ...message(user, `${user}.${id}`, 0),
+      receivedAt: new Date(Date.now() - msAgo).toISOString(),
+      ...(after ? { afterMessageId: `${user}.${after}` } : {}),
+    });
+    const m0 = sent('m0', 50);
+    const m1 = sent('m1', 0, 'm0');
+
+    // Act: m1 is queued first; m0, sent before it, 300 ms later
+    await pending.enqueue(m1);
+    const run = worker.run();
+    await sleep(300);
+    await pending.enqueue(m0);
+    await waitFor(async () => (await pending.list(user)).length === 0 && turns.calls.length === 2);
+    worker.stop();
+    await run;
+
+    // Assess
+    expect(turns.calls.map((call) => call.messageId)).toEqual([m0.messageId, m1.messageId]);
   });
 
   it('takes no message when the record names another task', async () => {

@@ -1,5 +1,6 @@
 import type { MessageReceived } from '../schemas/index.ts';
 import type { PendingMessage, PendingMessages } from './runtime/pending-messages.ts';
+import { nextInSendingOrder } from './runtime/predecessor-gate.ts';
 import { TaskStateConflictError, type TaskStateStore } from './runtime/task-state.ts';
 import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
@@ -20,6 +21,8 @@ export interface ContainerWorkerDeps {
   pending: Pick<PendingMessages, 'list' | 'markAttempt' | 'releaseAttempt' | 'remove'>;
   /** Runs one agent turn and publishes its reply (the shared turn runner). */
   runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
+  /** Whether a message's predecessor is still unanswered (`runtime/predecessor-gate.ts`): it waits then. */
+  mustWaitForPredecessor: (message: MessageReceived) => Promise<boolean>;
   /** Answers a message the agent crashed on too often, instead of running it again. */
   answerWithError: (message: MessageReceived) => Promise<void>;
   /**
@@ -34,6 +37,8 @@ export interface ContainerWorkerDeps {
   idleTimeoutMs?: number;
   /** How often the pending queue is read while idle. @default 500 */
   pollIntervalMs?: number;
+  /** How often it is read while its next message waits for its predecessor. @default 50 */
+  predecessorPollMs?: number;
   /**
    * How long `stop()` lets the turn in flight run on before interrupting it. @default 20000
    */
@@ -99,6 +104,7 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
   const now = deps.now ?? Date.now;
   const idleTimeoutMs = deps.idleTimeoutMs ?? 15 * 60_000;
   const pollIntervalMs = deps.pollIntervalMs ?? 500;
+  const predecessorPollMs = deps.predecessorPollMs ?? 50;
   const shutdownGraceMs = deps.shutdownGraceMs ?? 20_000;
   const interruptWaitMs = deps.interruptWaitMs ?? 15_000;
   const heartbeatMs = deps.heartbeatMs ?? 60_000;
@@ -275,7 +281,13 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
     let lastActivityAt = now();
     while (!stopRequested) {
       try {
-        const [oldest] = await pending.list(userId);
+        const oldest = nextInSendingOrder(await pending.list(userId));
+        // Its predecessor overtaken on the bus: it goes first once queued (the gate gives up in seconds).
+        if (oldest && (await deps.mustWaitForPredecessor(oldest.message))) {
+          lastActivityAt = now();
+          await pause(predecessorPollMs);
+          continue;
+        }
         if (oldest) {
           const result = await handle(oldest);
           lastActivityAt = now();

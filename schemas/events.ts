@@ -39,6 +39,12 @@ export const MessageReceivedSchema = z.object({
     .optional(),
   /** What the producer knows about where the turn should run; the runtime selector decides. */
   runtime: RuntimePreferenceSchema.optional(),
+  /**
+   * The conversation's message the sender had seen accepted before sending this one: the agent answers
+   * this one after it, waiting a few seconds for it if this one overtook it on the bus
+   * (`agent/runtime/predecessor-gate.ts`). A hint from the sender: an unknown id only costs that wait.
+   */
+  afterMessageId: MessageIdSchema.optional(),
 });
 
 /** Streaming text. `text` is cumulative (the whole reply so far): the bus does not keep order, `seq` does. */

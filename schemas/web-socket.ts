@@ -26,6 +26,11 @@ export const SendMessageFrameSchema = z.object({
     .max(64)
     .regex(/^[A-Za-z0-9_-]+$/),
   text: z.string().trim().min(1, 'text must not be empty').max(MAX_MESSAGE_TEXT_CHARS),
+  /**
+   * The `messageId` of this conversation's latest message acked before this one was sent. Bus deliveries
+   * can overtake each other; with it, the agent answers the two in the order they were sent.
+   */
+  afterMessageId: MessageIdSchema.optional(),
 });
 
 export const PingFrameSchema = z.object({ action: z.literal('ping') });

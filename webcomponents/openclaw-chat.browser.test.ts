@@ -24,6 +24,8 @@ class FakeChatServer {
   /** The page server's origin, for the image URL the fake "presigns". */
   origin = '';
   readonly received: SendMessageFrame[] = [];
+  /** The messageId of every ack sent, in order. */
+  readonly acked: string[] = [];
   /** The request URL (path and query) of every upgrade request, accepted or not. */
   readonly upgrades: string[] = [];
   accepting = true;
@@ -64,6 +66,7 @@ class FakeChatServer {
       });
     }
     const messageId = `msg-${this.#nextId++}`;
+    this.acked.push(messageId);
     send(ws, { type: 'ack', clientMessageId, messageId, conversationId, duplicate: false });
     send(ws, {
       type: 'status',
@@ -230,6 +233,24 @@ describe('<openclaw-chat> in Chromium', { timeout: 20_000 }, () => {
     expect(fake.received).toHaveLength(1);
     expect(fake.received[0]).toMatchObject({ action: 'sendMessage', text: 'hello\nagent' });
     expect(fake.received[0]!.conversationId).toMatch(/^web-[0-9a-f]{32}$/);
+  });
+
+  it('names the message acked before each message it sends, so the agent answers them in sending order', async () => {
+    // Prepare
+    const input = page.getByRole('textbox', { name: 'Message' });
+    fake.acked.length = 0;
+
+    // Act: two messages, the second once the first is acked
+    await input.fill('first');
+    await input.press('Enter');
+    await until(async () => fake.acked.length).toBe(1);
+    await input.fill('second');
+    await input.press('Enter');
+
+    // Assess
+    await until(async () => fake.received.length).toBe(2);
+    expect(fake.received[0]!.afterMessageId).toBeUndefined();
+    expect(fake.received[1]).toMatchObject({ text: 'second', afterMessageId: fake.acked[0] });
   });
 
   it("shows a reply's image frames as <img> parts, loading only the http(s) URL the server made", async () => {

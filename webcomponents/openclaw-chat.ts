@@ -24,6 +24,7 @@ import {
   applyImage,
   type ChatMessage,
   clearSendError,
+  lastAckedMessageId,
   logFromHistory,
   replyInProgress,
 } from './chat-log.ts';
@@ -229,11 +230,13 @@ export class OpenclawChat extends LitElement {
   send(text: string): string | undefined {
     const trimmed = text.trim();
     if (!trimmed || trimmed.length > MAX_TEXT_CHARS) return undefined;
+    const afterMessageId = lastAckedMessageId(this.messages);
     const frame: SendMessageFrame = {
       action: 'sendMessage',
       conversationId: this.activeConversationId,
       clientMessageId: newClientMessageId(),
       text: trimmed,
+      ...(afterMessageId ? { afterMessageId } : {}),
     };
     const result = this.#connection.send(frame);
     if (result === 'too-large') {
@@ -501,11 +504,13 @@ export class OpenclawChat extends LitElement {
   /** A send the server refused: again with the same clientMessageId, so a copy that got through is deduped. */
   #retrySend(m: ChatMessage): void {
     if (!m.clientMessageId) return;
+    const afterMessageId = lastAckedMessageId(this.messages, m.clientMessageId);
     const frame: SendMessageFrame = {
       action: 'sendMessage',
       conversationId: this.activeConversationId,
       clientMessageId: m.clientMessageId,
       text: m.text,
+      ...(afterMessageId ? { afterMessageId } : {}),
     };
     if (this.#connection.send(frame) === 'too-large') return;
     this.messages = clearSendError(this.messages, m.clientMessageId);

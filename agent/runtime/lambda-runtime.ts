@@ -8,6 +8,7 @@ import { createOrderedTurn } from './ordered-turn.ts';
 import { createPendingDrain, type PendingDrainDeps } from './pending-drain.ts';
 import { createPendingMessages } from './pending-messages.ts';
 import { announcePendingWaiting } from './pending-waiting.ts';
+import { createPredecessorGate } from './predecessor-gate.ts';
 import { createTaskStateStore } from './task-state.ts';
 
 export interface LambdaRuntimeOptions {
@@ -31,17 +32,19 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions) {
   });
   // One owner per invocation: two invocations in one process (local mode, a warm Lambda) are two holders.
   const newLock = () => createSessionLock({ storage, owner: `${options.owner}:${randomUUID().slice(0, 8)}` });
+  const mustWaitForPredecessor = createPredecessorGate({ storage });
   const drain = createPendingDrain({
     taskState: createTaskStateStore(storage),
     pending,
     newLock,
     runTurn,
+    mustWaitForPredecessor,
     answerWithError: createCrashReply({ storage, publisher }),
     continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
     logger,
   });
   return {
-    answerMessage: createOrderedTurn({ pending, newLock, runTurn, drain, logger }),
+    answerMessage: createOrderedTurn({ pending, newLock, runTurn, mustWaitForPredecessor, drain, logger }),
     drainPending: drain.drainPending,
   };
 }

@@ -13,6 +13,7 @@ import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import { createOrderedTurn, type OrderedTurnResult } from './ordered-turn.ts';
 import { createPendingDrain } from './pending-drain.ts';
 import { createPendingMessages } from './pending-messages.ts';
+import { createPredecessorGate } from './predecessor-gate.ts';
 import { createTaskStateStore } from './task-state.ts';
 
 /** Polls an asynchronous condition every 20 ms until it holds; throws naming `what` after `timeoutMs`. */
@@ -118,10 +119,14 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
   /** One agent invocation's `answerMessage`, on its own storage (and so its own DynamoDB connection). */
   function invocation(
     rec: ReturnType<typeof recorder>,
-    options: { leaseMs?: number; own?: ReturnType<typeof ownStorage> } = {},
+    options: { leaseMs?: number; own?: ReturnType<typeof ownStorage>; predecessorWaitMs?: number } = {},
   ) {
     const own = options.own ?? ownStorage();
     const pending = createPendingMessages(own.storage);
+    const mustWaitForPredecessor = createPredecessorGate({
+      storage: own.storage,
+      maxWaitMs: options.predecessorWaitMs,
+    });
     let n = 0;
     const newLock = () =>
       createSessionLock({
@@ -134,13 +139,21 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       pending,
       newLock,
       runTurn: rec.runTurn,
+      mustWaitForPredecessor,
       answerWithError: async () => {},
       continueLater: async () => {},
       logger: quiet,
     });
     return {
       ...own,
-      answerMessage: createOrderedTurn({ pending, newLock, runTurn: rec.runTurn, drain, logger: quiet }),
+      answerMessage: createOrderedTurn({
+        pending,
+        newLock,
+        runTurn: rec.runTurn,
+        mustWaitForPredecessor,
+        drain,
+        logger: quiet,
+      }),
     };
   }
 
@@ -201,6 +214,55 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     expect(await lockOf(user)).toBeUndefined();
   });
 
+  /** A message received just now that names `after` as its predecessor (as the web chat sends them). */
+  const sentAfter = (user: string, id: string, after: string | undefined, msAgo = 0): MessageReceived => ({
+    ...msg(user, id, 0),
+    receivedAt: new Date(Date.now() - msAgo).toISOString(),
+    ...(after ? { afterMessageId: `${user}.${after}` } : {}),
+  });
+
+  it('answers a message that overtook its predecessor on the bus after it, though it found the user idle', async () => {
+    // Prepare: m1's invocation takes the idle user's lock before m0's (sent first) reaches the agent
+    const rec = recorder();
+    const user = 'user-overtaken';
+    const newer = invocation(rec).answerMessage(sentAfter(user, 'm1', 'm0'), deadline());
+    await until(async () => (await queued(user)).includes('m1'), 5_000, 'm1 queued to wait for m0');
+
+    // Act: the predecessor arrives 200 ms late
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const older = await invocation(rec).answerMessage(sentAfter(user, 'm0', undefined, 300), deadline());
+
+    // Assess: m1's invocation answered both, in the order they were sent
+    expect(older).toBe('queued');
+    expect(await newer).toBe('empty');
+    expect(rec.answered).toEqual(['m0', 'm1']);
+    expect(await queued(user)).toEqual([]);
+    expect(await lockOf(user)).toBeUndefined();
+  });
+
+  it('holds a message back for a predecessor only while it is unanswered, and only for the gate’s wait', async () => {
+    // Prepare
+    const rec = recorder();
+    const user = 'user-predecessor';
+    const agent = invocation(rec, { predecessorWaitMs: 600 });
+    await agent.answerMessage(sentAfter(user, 'm0', undefined), deadline());
+
+    // Act: one after an answered message, one after a message that never comes
+    let startedAt = Date.now();
+    await agent.answerMessage(sentAfter(user, 'm1', 'm0'), deadline());
+    const afterAnsweredMs = Date.now() - startedAt;
+    startedAt = Date.now();
+    const result = await agent.answerMessage(sentAfter(user, 'm2', 'never-sent'), deadline());
+    const afterMissingMs = Date.now() - startedAt;
+
+    // Assess
+    expect(rec.answered).toEqual(['m0', 'm1', 'm2']);
+    expect(afterAnsweredMs).toBeLessThan(400);
+    expect(result).toBe('empty');
+    expect(afterMissingMs).toBeGreaterThanOrEqual(500);
+    expect(await queued(user)).toEqual([]);
+  });
+
   it('answers every one of many concurrent messages once, those that waited in the order they were sent', async () => {
     // Prepare: ten messages of one user whose invocations start in a shuffled order while m-first is answered
     const rec = recorder();
@@ -247,12 +309,14 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       },
       newLock: () => createSessionLock({ storage: waiter.storage, owner: 'late-waiter' }),
       runTurn: rec.runTurn,
+      mustWaitForPredecessor: createPredecessorGate({ storage: waiter.storage }),
       logger: quiet,
       drain: createPendingDrain({
         taskState: createTaskStateStore(waiter.storage),
         pending: slowQueue,
         newLock: () => createSessionLock({ storage: waiter.storage, owner: 'late-drain' }),
         runTurn: rec.runTurn,
+        mustWaitForPredecessor: createPredecessorGate({ storage: waiter.storage }),
         answerWithError: async () => {},
         continueLater: async () => {},
         logger: quiet,

@@ -11,6 +11,8 @@ export interface OrderedTurnDeps {
   newLock: () => Pick<SessionLock, 'tryAcquire' | 'markWaitingAsWaiter'>;
   runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
   drain: Pick<PendingDrain, 'answerQueueThenRelease'>;
+  /** Whether the message's predecessor is still unanswered (`predecessor-gate.ts`). */
+  mustWaitForPredecessor: (message: MessageReceived) => Promise<boolean>;
   logger: { error(message: string, ...extra: Record<string, unknown>[]): void };
 }
 
@@ -36,9 +38,10 @@ export type OrderedTurnResult = 'answered' | 'queued' | DrainResult;
  *
  * We chose this over a fair (FIFO) lock: waiters of a fair lock must register and poll, which costs calls
  * on every message and keeps invocations waiting (billed); here a busy user's message costs two writes and
- * its invocation ends at once. Order among messages that reach the agent while the user is busy is exact;
- * a message whose invocation only starts after a newer one has begun its turn is answered after it (no
- * design can wait for a message it does not know of).
+ * its invocation ends at once. Order among messages that reach the agent while the user is busy is exact.
+ * A message that overtook its predecessor on the bus (it names it in `afterMessageId`, and that one has
+ * no reply yet) is queued and answered by the drain, which waits a few seconds for the predecessor to
+ * join the queue ahead of it: one extra read per message that names a predecessor.
  */
 export function createOrderedTurn(deps: OrderedTurnDeps) {
   return async function answerMessage(
@@ -49,12 +52,21 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
     const { userId } = message;
     // Set before the first enqueue: a call that threw may still have queued the message.
     let queued = false;
+    /** The predecessor check, made with the lock held; a failed read lets Lambda retry the message. */
+    const waitsForPredecessor = async (lease: { handOn(): Promise<void> }) => {
+      try {
+        return await persist(() => deps.mustWaitForPredecessor(message));
+      } catch (error) {
+        await lease.handOn().catch(() => undefined);
+        throw error;
+      }
+    };
     for (;;) {
       const taken = await persist(() => lock.tryAcquire(userId));
-      if (taken && (taken.waiting || queued)) {
-        // Older messages wait (a holder died, or handed its queue on), or ours may be queued already:
-        // answer the queue with ours in its place, so it is answered once and removed. Queueing is
-        // idempotent, so a copy that did land is not queued twice.
+      if (taken && (taken.waiting || queued || (await waitsForPredecessor(taken.lease)))) {
+        // Older messages wait (a holder died, or handed its queue on), ours may be queued already, or its
+        // predecessor is still on its way: answer the queue with ours in its place, so it is answered once,
+        // in order, and removed. Queueing is idempotent, so a copy that did land is not queued twice.
         try {
           await persist(() => deps.pending.enqueue(message));
         } catch (error) {

@@ -6,6 +6,7 @@ import { createSessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import { createPendingDrain, type PendingDrainDeps } from './pending-drain.ts';
 import { createPendingMessages } from './pending-messages.ts';
+import { createPredecessorGate } from './predecessor-gate.ts';
 import { createTaskStateStore } from './task-state.ts';
 
 describe('the Lambda drain of a user queue under the session lock (dynalite)', () => {
@@ -49,6 +50,7 @@ describe('the Lambda drain of a user queue under the session lock (dynalite)', (
       pending,
       newLock: () => createSessionLock({ storage: aws.storage, owner: `drain-${++owners}` }),
       runTurn,
+      mustWaitForPredecessor: createPredecessorGate({ storage: aws.storage }),
       answerWithError: async (msg) => void erroredWith.push(msg.messageId),
       continueLater: async (userId) => void continued.push(userId),
       logger: { info() {}, warn() {}, error() {} },

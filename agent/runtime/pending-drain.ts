@@ -3,6 +3,7 @@ import type { SessionLease, SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import { persist } from './persist.ts';
+import { nextInSendingOrder } from './predecessor-gate.ts';
 import type { TaskStateStore } from './task-state.ts';
 
 /** The few logger methods the drain uses; the Powertools logger fits. */
@@ -21,6 +22,8 @@ export interface PendingDrainDeps {
    */
   newLock: () => Pick<SessionLock, 'tryAcquire' | 'markWaitingAsWaiter'>;
   runTurn: (message: MessageReceived, turn: TurnOptions) => Promise<TurnOutcome>;
+  /** Whether a message's predecessor is still unanswered (`predecessor-gate.ts`): it is then not answered yet. */
+  mustWaitForPredecessor: (message: MessageReceived) => Promise<boolean>;
   answerWithError: (message: MessageReceived) => Promise<void>;
   /** Hands the rest of the queue to a fresh invocation when this one runs short of time. */
   continueLater: (userId: string) => Promise<void>;
@@ -29,6 +32,8 @@ export interface PendingDrainDeps {
   minTurnMs?: number;
   /** Same limit as the container worker's: one past it means earlier attempts crashed. @default 2 */
   maxAttempts?: number;
+  /** How often the queue is looked at again while its next message waits for its predecessor. @default 50 */
+  predecessorPollMs?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -52,6 +57,7 @@ export function createPendingDrain(deps: PendingDrainDeps) {
   const now = deps.now ?? Date.now;
   const minTurnMs = deps.minTurnMs ?? 60_000;
   const maxAttempts = deps.maxAttempts ?? 2;
+  const predecessorPollMs = deps.predecessorPollMs ?? 50;
 
   async function drainHeld(
     lease: SessionLease,
@@ -67,10 +73,16 @@ export function createPendingDrain(deps: PendingDrainDeps) {
         logger.info('a task is active; leaving the queue to it', { userId, status: state.status });
         return 'task-active';
       }
-      const [oldest] = await persist(() => pending.list(userId));
-      if (!oldest) return 'empty';
+      const next = nextInSendingOrder(await persist(() => pending.list(userId)));
+      if (!next) return 'empty';
       if (progress.answered > 0 && deadlineAt - now() < minTurnMs) return 'continued';
-      const { message, seq } = oldest;
+      const { message, seq } = next;
+      // Its predecessor overtaken on the bus: once that one is queued, it sorts first (the gate gives up
+      // after a few seconds, so a predecessor that never comes delays this one only so long).
+      if (await persist(() => deps.mustWaitForPredecessor(message))) {
+        await new Promise((resolve) => setTimeout(resolve, predecessorPollMs));
+        continue;
+      }
       const attempts = await persist(() => pending.markAttempt(userId, seq));
       if (attempts === undefined) continue; // answered and removed by someone else meanwhile
       if (attempts > maxAttempts) {

@@ -8,6 +8,7 @@ import {
 } from '../../agent/launchers/task-launcher.ts';
 import { createPendingDrain } from '../../agent/runtime/pending-drain.ts';
 import { createPendingMessages } from '../../agent/runtime/pending-messages.ts';
+import { createPredecessorGate } from '../../agent/runtime/predecessor-gate.ts';
 import { createTaskStateStore } from '../../agent/runtime/task-state.ts';
 import { createSessionLock } from '../../agent/session-lock.ts';
 import { storeReply } from '../../agent/turn-records.ts';
@@ -247,6 +248,7 @@ describe('the runtime selector (dynalite, recording launcher)', () => {
         answered.push(m.text);
         return 'answered';
       },
+      mustWaitForPredecessor: createPredecessorGate({ storage: aws.storage }),
       answerWithError: async () => {},
       continueLater: async () => {},
       logger: { info() {}, warn() {}, error() {} },

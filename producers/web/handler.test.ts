@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findStoredReply } from '../../agent/turn-records.ts';
 import { createPublisher, LocalBus } from '../../bus/index.ts';
 import { localClientConfig } from '../../infra/local/aws-config.ts';
 import { startEventBridgeEndpoint } from '../../infra/local/event-bridge-endpoint.ts';
@@ -11,10 +12,21 @@ import { waitFor } from '../../test/fixtures/wait-for.ts';
 import { createWebProducer } from './handler.ts';
 
 /** A sendMessage route event as API Gateway builds it; `authorizer` is what `$connect`'s authorizer returned. */
-const sendMessage = (connectionId: string, clientMessageId: string, authorizer?: { userId: string }) =>
+const sendMessage = (
+  connectionId: string,
+  clientMessageId: string,
+  authorizer?: { userId: string },
+  fields: Record<string, unknown> = {},
+) =>
   ({
     requestContext: { routeKey: 'sendMessage', connectionId, ...(authorizer ? { authorizer } : {}) },
-    body: JSON.stringify({ action: 'sendMessage', conversationId: 'conv-1', clientMessageId, text: 'hi' }),
+    body: JSON.stringify({
+      action: 'sendMessage',
+      conversationId: 'conv-1',
+      clientMessageId,
+      text: 'hi',
+      ...fields,
+    }),
     isBase64Encoded: false,
   }) as unknown as Parameters<ReturnType<typeof createWebProducer>>[0];
 
@@ -61,6 +73,36 @@ describe('the web producer: who is asking', () => {
       'the published message',
     );
     expect(message.userId).toBe('user-from-context');
+  });
+
+  it('passes on the message a message comes after, refuses a malformed one, and stores a command’s answer', async () => {
+    // Prepare
+    const user = { userId: 'user-ordering' };
+    const afterMessageId = '3f2b8c1e-8d1a-4a57-9c39-2f7f0a6d1b10';
+
+    // Act
+    const after = await handle(sendMessage('after=', 'client-msg-after', user, { afterMessageId }));
+    const malformed = await handle(
+      sendMessage('after=', 'client-msg-bad', user, { afterMessageId: 'not an id; drop table' }),
+    );
+    const command = await handle(sendMessage('after=', 'client-msg-cmd', user, { text: '/schedules' }));
+
+    // Assess
+    expect(after).toMatchObject({ statusCode: 200 });
+    const message = await waitFor(
+      () => received.find((m) => m.replyTo.address.connectionId === 'after='),
+      5_000,
+      'the published message',
+    );
+    expect(message.afterMessageId).toBe(afterMessageId);
+    expect(malformed).toMatchObject({ statusCode: 400 });
+    // A command is answered here, not by a turn; its stored reply lets a message sent after it go on at once.
+    const ack = JSON.parse(String((command as { body: string }).body)) as { messageId: string };
+    expect(await findStoredReply(aws.storage, ack.messageId)).toMatchObject({
+      userId: 'user-ordering',
+      inReplyTo: ack.messageId,
+      status: 'ok',
+    });
   });
 
   it("without that context, reads the connection's record, and refuses an unknown connection", async () => {

@@ -3,12 +3,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { storeReply } from '../../agent/turn-records.ts';
 import { createPublisher, type Publisher } from '../../bus/index.ts';
 import { observe } from '../../bus/observability.ts';
 import {
   EventSources,
   IdSchema,
   type MessageReceived,
+  type ReplyCompleted,
   type SendMessageFrame,
   type ServerFrame,
   type StopFrame,
@@ -80,19 +82,18 @@ export function createWebProducer(deps: WebProducerDeps) {
           replyTo,
         })
       : 'Scheduled jobs are not set up on this deployment.';
-    await publisher.publish({
-      source: EventSources.web,
-      detailType: 'ReplyCompleted.v1',
-      detail: {
-        userId: context.userId,
-        conversationId: context.conversationId,
-        replyTo,
-        inReplyTo: context.messageId,
-        seq: 0,
-        status: 'ok',
-        text,
-      },
-    });
+    const reply: ReplyCompleted = {
+      userId: context.userId,
+      conversationId: context.conversationId,
+      replyTo,
+      inReplyTo: context.messageId,
+      seq: 0,
+      status: 'ok',
+      text,
+    };
+    // Stored like a turn's reply: a later message naming this one as its predecessor finds it answered.
+    await storeReply(storage, reply);
+    await publisher.publish({ source: EventSources.web, detailType: 'ReplyCompleted.v1', detail: reply });
   }
 
   const stopRequests = createStopRequests(storage, now);
@@ -188,6 +189,7 @@ export function createWebProducer(deps: WebProducerDeps) {
       receivedAt: new Date(now()).toISOString(),
       replyTo: { channel: 'web', address: { connectionId } },
       sender: { channelUserId: userId },
+      ...(frame.afterMessageId ? { afterMessageId: frame.afterMessageId } : {}),
     };
     try {
       if (command) {

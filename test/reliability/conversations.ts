@@ -31,14 +31,19 @@ export async function openConversation(
 }
 
 let nextClientId = 0;
-/** Sends one message and waits for its ack (or the error frame that refuses it), not for the reply. */
+/**
+ * Sends one message and waits for its ack (or the error frame that refuses it), not for the reply. Like the
+ * web chat, it names the conversation's latest acked message as the one it comes after.
+ */
 export async function send(conversation: Conversation, text: string): Promise<void> {
   const clientMessageId = `rel-${process.pid}-${++nextClientId}`;
+  const afterMessageId = conversation.sent.at(-1)?.messageId;
   conversation.socket.send({
     action: 'sendMessage',
     conversationId: conversation.conversationId,
     clientMessageId,
     text,
+    ...(afterMessageId ? { afterMessageId } : {}),
   });
   const answer = await conversation.socket.waitFor(
     (frame) => (frame.type === 'ack' || frame.type === 'error') && frame.clientMessageId === clientMessageId,

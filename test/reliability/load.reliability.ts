@@ -67,6 +67,15 @@ describe(`load: ${CONVERSATIONS} conversations x ${MESSAGES} messages, ${USERS} 
     console.log(
       `load: ${sent} answered of ${CONVERSATIONS * MESSAGES} in ${elapsedMs} ms, ${agent.turns} turns`,
     );
+    if (outOfOrder > 0) {
+      // For the failure report: the order in which the agent took each conversation's messages.
+      const turnOrder: Record<string, number[]> = {};
+      for (const prompt of agent.prompts) {
+        const [, conversation, message] = /conversation (\d+) message (\d+)/.exec(prompt) ?? [];
+        if (conversation) turnOrder[conversation] = [...(turnOrder[conversation] ?? []), Number(message)];
+      }
+      console.log('load: turn order per conversation', JSON.stringify(turnOrder));
+    }
     expect(refused).toBe(0);
     expect({ lost, duplicates, errors }).toEqual({ lost: 0, duplicates: 0, errors: 0 });
     // Each answer is the one to its own message, whatever order they came in.

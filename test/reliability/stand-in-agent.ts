@@ -16,14 +16,19 @@ export interface StandInAgentOptions {
  * turn is real (session lock, S3 state save/restore, turn records, bus, consumers). Its reply quotes the
  * prompt, so a test can tell which message an answer belongs to.
  */
-export function standInAgent(options: StandInAgentOptions = {}): OpenClawAdapter & { turns: number } {
+export function standInAgent(
+  options: StandInAgentOptions = {},
+): OpenClawAdapter & { turns: number; prompts: string[] } {
   const turnMs = options.turnMs ?? 20;
   const agent = {
     mode: 'embedded' as const,
     version: 'stand-in',
     turns: 0,
+    /** Every turn's prompt, in the order the turns started. */
+    prompts: [] as string[],
     async runTurn(req: OpenClawTurnRequest): Promise<OpenClawTurnResult> {
       agent.turns++;
+      agent.prompts.push(req.prompt);
       await options.onTurn?.(req);
       const text = `Answer to: ${req.prompt}`;
       const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
