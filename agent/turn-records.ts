@@ -1,5 +1,6 @@
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { $add, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import type { Publisher } from '../bus/index.ts';
 import { EventSources, type ReplyCompleted, ReplyCompletedSchema } from '../schemas/index.ts';
 import { epochSeconds, type Storage } from '../schemas/table.ts';
@@ -19,6 +20,21 @@ export async function storeReply(storage: Storage, reply: ReplyCompleted): Promi
       expiresAt: epochSeconds() + TURN_RECORD_TTL_SECONDS,
     })
     .send();
+}
+
+/**
+ * Counts one more Lambda invocation taking `messageId` to answer it at once, the way a queued message's
+ * attempts are counted in the queue: an invocation that dies mid-turn (out of memory, its timeout) is
+ * retried by Lambda, and the count lets the last retry answer with an error instead of the user never
+ * hearing back. A stored reply later replaces the record, count and all.
+ * @returns the attempts so far, this one included
+ */
+export async function countDirectAttempt(storage: Storage, messageId: string): Promise<number> {
+  const { Attributes } = await storage.TurnRecordEntity.build(UpdateItemCommand)
+    .item({ messageId, attempts: $add(1), expiresAt: epochSeconds() + TURN_RECORD_TTL_SECONDS })
+    .options({ returnValues: 'ALL_NEW' })
+    .send();
+  return Attributes?.attempts ?? 1;
 }
 
 /** The reply already given to `messageId`, if any (expired records count as none). */

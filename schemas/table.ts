@@ -145,6 +145,8 @@ function createEntities(table: ReturnType<typeof createTable>) {
       messageId: string().key(),
       /** JSON of the ReplyCompleted detail, once the turn has completed. */
       reply: string().optional(),
+      /** Lambda invocations that took this message to answer it at once (`countDirectAttempt`). */
+      attempts: number().optional(),
       expiresAt: number(),
     }),
     computeKey: ({ messageId }) => ({ pk: `TURN#${messageId}`, sk: 'TURN' }),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Publisher } from '../../bus/index.ts';
 import type { Storage } from '../../schemas/table.ts';
 import { createSessionLock } from '../session-lock.ts';
+import { countDirectAttempt } from '../turn-records.ts';
 import type { TurnRunner } from '../turn-runner.ts';
 import { createCrashReply } from './crash-reply.ts';
 import { createOrderedTurn } from './ordered-turn.ts';
@@ -33,18 +34,28 @@ export function createLambdaRuntime(options: LambdaRuntimeOptions) {
   // One owner per invocation: two invocations in one process (local mode, a warm Lambda) are two holders.
   const newLock = () => createSessionLock({ storage, owner: `${options.owner}:${randomUUID().slice(0, 8)}` });
   const mustWaitForPredecessor = createPredecessorGate({ storage });
+  const answerWithError = createCrashReply({ storage, publisher });
   const drain = createPendingDrain({
     taskState: createTaskStateStore(storage),
     pending,
     newLock,
     runTurn,
     mustWaitForPredecessor,
-    answerWithError: createCrashReply({ storage, publisher }),
+    answerWithError,
     continueLater: (userId) => announcePendingWaiting(publisher, userId, 'lambda-drain-continues'),
     logger,
   });
   return {
-    answerMessage: createOrderedTurn({ pending, newLock, runTurn, mustWaitForPredecessor, drain, logger }),
+    answerMessage: createOrderedTurn({
+      pending,
+      newLock,
+      runTurn,
+      mustWaitForPredecessor,
+      countAttempt: (messageId) => countDirectAttempt(storage, messageId),
+      answerWithError,
+      drain,
+      logger,
+    }),
     drainPending: drain.drainPending,
   };
 }

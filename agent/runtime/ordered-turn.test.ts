@@ -8,7 +8,7 @@ import { createStorage, type Storage } from '../../schemas/table.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { messageAt } from '../../test/fixtures/messages.ts';
 import { createSessionLock } from '../session-lock.ts';
-import { findStoredReply, storeReply } from '../turn-records.ts';
+import { countDirectAttempt, findStoredReply, storeReply } from '../turn-records.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import { createOrderedTurn, type OrderedTurnResult } from './ordered-turn.ts';
 import { createPendingDrain } from './pending-drain.ts';
@@ -83,6 +83,9 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
   function recorder() {
     const answered: string[] = [];
     const republished: string[] = [];
+    /** Messages answered with the crash error (the real one is `crash-reply.ts`). */
+    const erroredWith: string[] = [];
+    const answerWithError = async (message: MessageReceived) => void erroredWith.push(idOf(message.messageId));
     let active = 0;
     let maxActive = 0;
     const gates = new Map<string, Promise<void>>();
@@ -113,7 +116,17 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       active--;
       return 'answered';
     };
-    return { answered, republished, gates, runTurn, maxActive: () => maxActive };
+    return {
+      answered,
+      republished,
+      erroredWith,
+      answerWithError,
+      gates,
+      runTurn,
+      maxActive: () => maxActive,
+      /** Turns started and not finished (a dead invocation's never finishes). */
+      active: () => active,
+    };
   }
 
   /** One agent invocation's `answerMessage`, on its own storage (and so its own DynamoDB connection). */
@@ -151,6 +164,8 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
         newLock,
         runTurn: rec.runTurn,
         mustWaitForPredecessor,
+        countAttempt: (messageId) => countDirectAttempt(own.storage, messageId),
+        answerWithError: rec.answerWithError,
         drain,
         logger: quiet,
       }),
@@ -172,8 +187,15 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
         .send()
     ).Item;
   const deadline = () => Date.now() + 600_000;
+  const attemptsOf = async (messageId: string) =>
+    (
+      await aws.storage.TurnRecordEntity.build(GetItemCommand)
+        .key({ messageId })
+        .options({ consistent: true })
+        .send()
+    ).Item?.attempts;
 
-  it('answers the message of an idle user at once, with two DynamoDB calls of its own: take and release', async () => {
+  it('answers the message of an idle user at once, with three DynamoDB calls of its own: take, count, release', async () => {
     // Prepare
     const rec = recorder();
     const agent = invocation(rec);
@@ -185,7 +207,7 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     // Assess: the fake turn's own calls go through another client; these are the ordering's
     expect(result).toBe('answered');
     expect(rec.answered).toEqual(['m0']);
-    expect(agent.calls).toEqual(['UpdateItemCommand', 'DeleteItemCommand']);
+    expect(agent.calls).toEqual(['UpdateItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
     expect(await queued(user)).toEqual([]);
     expect(await lockOf(user)).toBeUndefined();
   });
@@ -310,6 +332,8 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
       newLock: () => createSessionLock({ storage: waiter.storage, owner: 'late-waiter' }),
       runTurn: rec.runTurn,
       mustWaitForPredecessor: createPredecessorGate({ storage: waiter.storage }),
+      countAttempt: (messageId) => countDirectAttempt(waiter.storage, messageId),
+      answerWithError: rec.answerWithError,
       logger: quiet,
       drain: createPendingDrain({
         taskState: createTaskStateStore(waiter.storage),
@@ -364,6 +388,38 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     expect(await lockOf(user)).toBeUndefined();
     // The dead invocation never comes back (its turn stays parked on the gate, as a killed process would).
     void dying;
+  });
+
+  it('answers a message of an idle user with an error when every invocation of it died mid-turn', async () => {
+    // Prepare: the first invocation and Lambda's retry of it both die mid-turn (the user was idle each time)
+    const rec = recorder();
+    const user = 'user-dies-twice';
+    const never = gate();
+    rec.gates.set('m0', never.opened);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const doomed = invocation(rec, { leaseMs: 400 });
+      void doomed.answerMessage(msg(user, 'm0', 0), deadline()).catch(() => 'died');
+      await until(
+        async () => (await attemptsOf(`${user}.m0`)) === attempt && rec.active() === attempt,
+        5_000,
+        `attempt ${attempt} mid-turn`,
+      );
+      doomed.die();
+      await until(
+        async () => ((await lockOf(user))?.leaseExpiresAt ?? 0) < Date.now(),
+        5_000,
+        `attempt ${attempt}'s lease to run out`,
+      );
+    }
+
+    // Act: Lambda's last retry
+    const last = await invocation(rec).answerMessage(msg(user, 'm0', 0), deadline());
+
+    // Assess: an explicit error instead of a third try at the turn that killed two runtimes
+    expect(last).toBe('answered');
+    expect(rec.erroredWith).toEqual(['m0']);
+    expect(rec.answered).toEqual([]);
+    expect(await lockOf(user)).toBeUndefined();
   });
 
   it('lets the next message take over from a dead holder: the queue it left is answered before the new message', async () => {

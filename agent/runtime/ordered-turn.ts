@@ -13,6 +13,12 @@ export interface OrderedTurnDeps {
   drain: Pick<PendingDrain, 'answerQueueThenRelease'>;
   /** Whether the message's predecessor is still unanswered (`predecessor-gate.ts`). */
   mustWaitForPredecessor: (message: MessageReceived) => Promise<boolean>;
+  /** Counts this invocation's attempt at a message it answers at once (`countDirectAttempt`). */
+  countAttempt: (messageId: string) => Promise<number>;
+  /** Answers a message the agent died on at every attempt, instead of running it again. */
+  answerWithError: (message: MessageReceived) => Promise<void>;
+  /** Same limit as the queue's: one past it means the earlier invocations died mid-turn. @default 2 */
+  maxAttempts?: number;
   logger: { error(message: string, ...extra: Record<string, unknown>[]): void };
 }
 
@@ -30,7 +36,8 @@ export type OrderedTurnResult = 'answered' | 'queued' | DrainResult;
  *
  * The user idle (the common case): the session lock is taken in one call, which also says whether anything
  * is queued; nothing is, so the message is answered at once, and the release is conditional on nobody having
- * queued behind it — the same two lock calls as a plain lock, no queue read. The user busy: the message
+ * queued behind it — the same two lock calls as a plain lock, no queue read, plus one write that counts the
+ * attempt, so that a message whose every invocation dies mid-turn still gets an error reply. The user busy: the message
  * joins the user's queue and marks the lock `waiting`; the holder's release is then refused, and the
  * holder answers the queue in order before it lets go (`pending-drain.ts`). A holder that dies leaves the
  * mark and a lease that runs out: whoever takes the lock next (Lambda's retry, the next message, or the
@@ -50,6 +57,7 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
   ): Promise<OrderedTurnResult> {
     const lock = deps.newLock();
     const { userId } = message;
+    const maxAttempts = deps.maxAttempts ?? 2;
     // Set before the first enqueue: a call that threw may still have queued the message.
     let queued = false;
     /** The predecessor check, made with the lock held; a failed read lets Lambda retry the message. */
@@ -78,7 +86,17 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
       if (taken) {
         const { lease } = taken;
         try {
-          await deps.runTurn(message, { deadlineAt, lease });
+          const attempts = await persist(() => deps.countAttempt(message.messageId));
+          if (attempts > maxAttempts) {
+            deps.logger.error('message failed every attempt; answering with an error', {
+              userId,
+              messageId: message.messageId,
+              attempts,
+            });
+            await deps.answerWithError(message);
+          } else {
+            await deps.runTurn(message, { deadlineAt, lease });
+          }
         } catch (error) {
           // No reply could be published: Lambda retries this invocation. Anyone queued behind us is found by
           // the next taker through the mark the hand-on keeps.

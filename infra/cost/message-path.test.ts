@@ -52,8 +52,8 @@ describe('the requests one message causes', () => {
     expect(requests.agentSeconds).toBe(17);
     // producer 0.5 + selector 2 + turn 2 + history 1 + stop polls 17 s × 0.5 + 11 deliveries × 0.5
     expect(requests.readUnits).toBe(19.5);
-    // producer 2 + turn 2 + history 4 + 1 lock renewal (17 s) + 2 KB reply
-    expect(requests.writeUnits).toBe(11);
+    // producer 2 + turn 3 + history 4 + 1 lock renewal (17 s) + 2 KB reply
+    expect(requests.writeUnits).toBe(12);
     expect(requests).toMatchObject({ s3Gets: 1, s3Puts: 1, webSocketMessages: 13, httpRequests: 0 });
   });
 

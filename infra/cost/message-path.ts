@@ -32,9 +32,10 @@ export const DYNAMO_STEPS = {
   selectorFargate: { reads: 0, writes: 2 },
   /**
    * turn-runner.ts: stored reply, LLM settings; the predecessor's stored reply (predecessor-gate.ts, web
-   * messages after the first); the session lock taken and released (the reply's own writes are per KB).
+   * messages after the first); the session lock taken and released, the attempt counted (ordered-turn.ts;
+   * the reply's own writes are per KB).
    */
-  turn: { reads: 2, writes: 2 },
+  turn: { reads: 2, writes: 3 },
   /** container-worker.ts: the queue read, the message marked and deleted, the heartbeat. */
   fargateWorker: { reads: 0.5, writes: 3 },
   /** consumers/web/handler.ts: the user's open connections, for every event delivered. */
