@@ -29,7 +29,9 @@ async function bundleChildren(): Promise<{ child: string; warmup: string; remove
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
     logLevel: 'silent',
   } as const;
   await build({ ...options, entryPoints: [CHILD_SOURCE], outfile: child });

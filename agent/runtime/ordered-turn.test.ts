@@ -85,7 +85,8 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     const republished: string[] = [];
     /** Messages answered with the crash error (the real one is `crash-reply.ts`). */
     const erroredWith: string[] = [];
-    const answerWithError = async (message: MessageReceived) => void erroredWith.push(idOf(message.messageId));
+    const answerWithError = async (message: MessageReceived) =>
+      void erroredWith.push(idOf(message.messageId));
     let active = 0;
     let maxActive = 0;
     const gates = new Map<string, Promise<void>>();
