@@ -91,8 +91,11 @@ export function createWebProducer(deps: WebProducerDeps) {
       status: 'ok',
       text,
     };
-    // Stored like a turn's reply: a later message naming this one as its predecessor finds it answered.
-    await storeReply(storage, reply);
+    // Stored like a turn's reply, so a later message naming this one as its predecessor finds it answered.
+    // Best effort: the command has run, and without the record that message only waits out the gate.
+    await storeReply(storage, reply).catch((error) =>
+      logger.warn('command reply not stored', { messageId: context.messageId, error: error as Error }),
+    );
     await publisher.publish({ source: EventSources.web, detailType: 'ReplyCompleted.v1', detail: reply });
   }
 
