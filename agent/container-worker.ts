@@ -1,6 +1,6 @@
 import type { MessageReceived } from '../schemas/index.ts';
 import type { PendingMessage, PendingMessages } from './runtime/pending-messages.ts';
-import { nextInSendingOrder } from './runtime/predecessor-gate.ts';
+import { nextInSendingOrder, predecessorPollDelayMs } from './runtime/predecessor-gate.ts';
 import { TaskStateConflictError, type TaskStateStore } from './runtime/task-state.ts';
 import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
@@ -37,7 +37,7 @@ export interface ContainerWorkerDeps {
   idleTimeoutMs?: number;
   /** How often the pending queue is read while idle. @default 500 */
   pollIntervalMs?: number;
-  /** How often it is read while its next message waits for its predecessor. @default 50 */
+  /** First delay before it is read again while its next message waits for its predecessor (then doubling, to 1 s). @default 50 */
   predecessorPollMs?: number;
   /**
    * How long `stop()` lets the turn in flight run on before interrupting it. @default 20000
@@ -279,13 +279,17 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
       return 'not-owner';
     }
     let lastActivityAt = now();
+    /** The message waiting for its predecessor, and how often the queue was read again for it. */
+    let waiting = { messageId: '', polls: 0 };
     while (!stopRequested) {
       try {
         const oldest = nextInSendingOrder(await pending.list(userId));
         // Its predecessor overtaken on the bus: it goes first once queued (the gate gives up in seconds).
         if (oldest && (await deps.mustWaitForPredecessor(oldest.message))) {
           lastActivityAt = now();
-          await pause(predecessorPollMs);
+          const { messageId } = oldest.message;
+          if (waiting.messageId !== messageId) waiting = { messageId, polls: 0 };
+          await pause(predecessorPollDelayMs(waiting.polls++, predecessorPollMs));
           continue;
         }
         if (oldest) {

@@ -183,15 +183,17 @@ export function clearSendError(log: ChatMessage[], clientMessageId: string): Cha
 }
 
 /**
- * The server's id of the latest acked user message before the one with `clientMessageId` (before the end
- * of the log when it is not there): sent with a message as `afterMessageId`, so the agent answers the two
+ * The server's id of the latest user message sent from this page and acked before the one with
+ * `clientMessageId` (before the end of the log when it is not there): sent with a message as `afterMessageId`, so the agent answers the two
  * in the order they were sent even when the bus delivers them the other way round.
  */
 export function lastAckedMessageId(log: ChatMessage[], clientMessageId?: string): string | undefined {
   const at = clientMessageId === undefined ? -1 : log.findIndex((m) => m.clientMessageId === clientMessageId);
   for (let i = (at === -1 ? log.length : at) - 1; i >= 0; i -= 1) {
     const m = log[i]!;
-    if (m.role === 'user' && m.messageId) return m.messageId;
+    // Only messages sent from this page: a stored one was answered long ago, and its reply record may
+    // have expired (2 days), which would make the agent wait for it in vain.
+    if (m.role === 'user' && m.messageId && m.clientMessageId) return m.messageId;
   }
   return undefined;
 }

@@ -286,6 +286,37 @@ describe('Lambda turns of one user answered oldest first (dynalite)', () => {
     expect(await queued(user)).toEqual([]);
   });
 
+  it('leaves a mark when it queued a message for its predecessor, so a retry after a crash answers it once', async () => {
+    // Prepare: m1 names a predecessor that never comes; its invocation queues it, waits out the gate, and
+    // dies mid-turn on it
+    const rec = recorder();
+    const user = 'user-gated-dies';
+    const never = gate();
+    rec.gates.set('m1', never.opened);
+    const doomed = invocation(rec, { leaseMs: 400, predecessorWaitMs: 300 });
+    void doomed.answerMessage(sentAfter(user, 'm1', 'never-sent'), deadline()).catch(() => 'died');
+    await until(async () => rec.active() === 1, 5_000, 'the turn on m1');
+    doomed.die();
+    rec.gates.delete('m1');
+    await until(
+      async () => ((await lockOf(user))?.leaseExpiresAt ?? 0) < Date.now(),
+      5_000,
+      'the dead holder’s lease to run out',
+    );
+
+    // Act: Lambda's retry, the gate long past
+    const retried = await invocation(rec, { predecessorWaitMs: 300 }).answerMessage(
+      sentAfter(user, 'm1', 'never-sent', 1_000),
+      deadline(),
+    );
+
+    // Assess: answered from the queue, and no copy left there for a second answer
+    expect(retried).toBe('empty');
+    expect(rec.answered).toEqual(['m1']);
+    expect(await queued(user)).toEqual([]);
+    expect(await lockOf(user)).toBeUndefined();
+  });
+
   it('answers every one of many concurrent messages once, those that waited in the order they were sent', async () => {
     // Prepare: ten messages of one user whose invocations start in a shuffled order while m-first is answered
     const rec = recorder();

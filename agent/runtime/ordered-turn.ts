@@ -77,6 +77,9 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
         // in order, and removed. Queueing is idempotent, so a copy that did land is not queued twice.
         try {
           await persist(() => deps.pending.enqueue(message));
+          // Queued for its predecessor on an unmarked lock: mark it, so that if this invocation dies the
+          // next taker (Lambda's retry included) answers the queue, not our message a second time beside it.
+          if (!taken.waiting) await persist(() => taken.lease.markWaiting(true));
         } catch (error) {
           await taken.lease.handOn().catch(() => undefined);
           throw error;

@@ -3,7 +3,7 @@ import type { SessionLease, SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import { persist } from './persist.ts';
-import { nextInSendingOrder } from './predecessor-gate.ts';
+import { nextInSendingOrder, predecessorPollDelayMs } from './predecessor-gate.ts';
 import type { TaskStateStore } from './task-state.ts';
 
 /** The few logger methods the drain uses; the Powertools logger fits. */
@@ -32,7 +32,7 @@ export interface PendingDrainDeps {
   minTurnMs?: number;
   /** Same limit as the container worker's: one past it means earlier attempts crashed. @default 2 */
   maxAttempts?: number;
-  /** How often the queue is looked at again while its next message waits for its predecessor. @default 50 */
+  /** First delay before the queue is looked at again while its next message waits for its predecessor (then doubling, to 1 s). @default 50 */
   predecessorPollMs?: number;
   /** @default Date.now */
   now?: () => number;
@@ -65,6 +65,8 @@ export function createPendingDrain(deps: PendingDrainDeps) {
     progress: { answered: number },
   ): Promise<DrainResult> {
     const { userId } = lease;
+    /** The message waiting for its predecessor, and how often the queue was looked at again for it. */
+    let waiting = { messageId: '', polls: 0 };
     for (;;) {
       if (lease.lost) return 'lost';
       // A task that started meanwhile takes the queue itself; two runtimes must not race on it.
@@ -80,7 +82,9 @@ export function createPendingDrain(deps: PendingDrainDeps) {
       // Its predecessor overtaken on the bus: once that one is queued, it sorts first (the gate gives up
       // after a few seconds, so a predecessor that never comes delays this one only so long).
       if (await persist(() => deps.mustWaitForPredecessor(message))) {
-        await new Promise((resolve) => setTimeout(resolve, predecessorPollMs));
+        if (waiting.messageId !== message.messageId) waiting = { messageId: message.messageId, polls: 0 };
+        const delayMs = predecessorPollDelayMs(waiting.polls++, predecessorPollMs);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
         continue;
       }
       const attempts = await persist(() => pending.markAttempt(userId, seq));

@@ -57,3 +57,12 @@ export function nextInSendingOrder<T extends { message: MessageReceived }>(
   }
   return next;
 }
+
+/**
+ * How long to wait before looking at the queue again, the `polls`-th time (0-based) the same message waits:
+ * `baseMs`, doubling up to 1 s. Most predecessors are a few ms behind; a hint naming a message that never
+ * comes then costs ~15 looks in its 10 s, not 200.
+ */
+export function predecessorPollDelayMs(polls: number, baseMs: number): number {
+  return Math.min(baseMs * 2 ** polls, 1_000);
+}
