@@ -21,8 +21,8 @@ export interface PredecessorGateOptions {
  * then queues it and waits until the earlier one joins the queue (it sorts first) or the wait runs out.
  *
  * Every answered message has a stored reply (`turn-records.ts`), errors and command answers included,
- * so "no reply" means "not answered yet". A reply that belongs to another user means the hint is not
- * the sender's to give: it is ignored, not waited on.
+ * so "no reply" means "not answered yet". Any reply counts, another user's too: such a hint is not the
+ * sender's to give, and it is simply not waited on (nor is anything of that reply used).
  */
 export function createPredecessorGate(options: PredecessorGateOptions) {
   const { storage } = options;
