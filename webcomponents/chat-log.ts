@@ -184,8 +184,9 @@ export function clearSendError(log: ChatMessage[], clientMessageId: string): Cha
 
 /**
  * The server's id of the latest user message sent from this page and acked before the one with
- * `clientMessageId` (before the end of the log when it is not there): sent with a message as `afterMessageId`, so the agent answers the two
- * in the order they were sent even when the bus delivers them the other way round.
+ * `clientMessageId` (before the end of the log when it is not there): sent with a message as
+ * `afterMessageId`, so the agent answers the two in the order they were sent even when the bus delivers
+ * them the other way round.
  */
 export function lastAckedMessageId(log: ChatMessage[], clientMessageId?: string): string | undefined {
   const at = clientMessageId === undefined ? -1 : log.findIndex((m) => m.clientMessageId === clientMessageId);
