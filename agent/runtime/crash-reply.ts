@@ -33,3 +33,28 @@ export function createCrashReply(deps: { storage: Storage; publisher: Publisher 
     await deps.publisher.publish({ source: EventSources.agent, detailType: 'ReplyCompleted.v1', detail });
   };
 }
+
+/**
+ * A turn's attempt `attempts` (this one included): runs it, or, past `maxAttempts` (earlier attempts
+ * died mid-turn), logs why and answers with the crash error instead.
+ */
+export async function runUnlessCrashedTooOften(
+  attempt: { message: MessageReceived; attempts: number; maxAttempts: number },
+  deps: {
+    answerWithError: (message: MessageReceived) => Promise<void>;
+    logger: { error(message: string, ...extra: Record<string, unknown>[]): void };
+  },
+  run: () => Promise<unknown>,
+): Promise<void> {
+  const { message, attempts, maxAttempts } = attempt;
+  if (attempts <= maxAttempts) {
+    await run();
+    return;
+  }
+  deps.logger.error('message failed every attempt; answering with an error', {
+    userId: message.userId,
+    messageId: message.messageId,
+    attempts,
+  });
+  await deps.answerWithError(message);
+}

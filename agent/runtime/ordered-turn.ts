@@ -1,6 +1,7 @@
 import type { MessageReceived } from '../../schemas/index.ts';
 import type { SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
+import { runUnlessCrashedTooOften } from './crash-reply.ts';
 import type { DrainResult, PendingDrain } from './pending-drain.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import { persist } from './persist.ts';
@@ -90,16 +91,9 @@ export function createOrderedTurn(deps: OrderedTurnDeps) {
         const { lease } = taken;
         try {
           const attempts = await persist(() => deps.countAttempt(message.messageId));
-          if (attempts > maxAttempts) {
-            deps.logger.error('message failed every attempt; answering with an error', {
-              userId,
-              messageId: message.messageId,
-              attempts,
-            });
-            await deps.answerWithError(message);
-          } else {
-            await deps.runTurn(message, { deadlineAt, lease });
-          }
+          await runUnlessCrashedTooOften({ message, attempts, maxAttempts }, deps, () =>
+            deps.runTurn(message, { deadlineAt, lease }),
+          );
         } catch (error) {
           // No reply could be published: Lambda retries this invocation. Anyone queued behind us is found by
           // the next taker through the mark the hand-on keeps.

@@ -1,6 +1,7 @@
 import type { MessageReceived } from '../../schemas/index.ts';
 import type { SessionLease, SessionLock } from '../session-lock.ts';
 import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
+import { runUnlessCrashedTooOften } from './crash-reply.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import { persist } from './persist.ts';
 import { nextInSendingOrder, predecessorPollDelayMs } from './predecessor-gate.ts';
@@ -89,16 +90,9 @@ export function createPendingDrain(deps: PendingDrainDeps) {
       }
       const attempts = await persist(() => pending.markAttempt(userId, seq));
       if (attempts === undefined) continue; // answered and removed by someone else meanwhile
-      if (attempts > maxAttempts) {
-        logger.error('message failed every attempt; answering with an error', {
-          userId,
-          messageId: message.messageId,
-          attempts,
-        });
-        await deps.answerWithError(message);
-      } else {
-        await deps.runTurn(message, { deadlineAt, lease });
-      }
+      await runUnlessCrashedTooOften({ message, attempts, maxAttempts }, deps, () =>
+        deps.runTurn(message, { deadlineAt, lease }),
+      );
       await persist(() => pending.remove(userId, seq));
       progress.answered++;
     }
