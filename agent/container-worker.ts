@@ -1,6 +1,6 @@
 import type { MessageReceived } from '../schemas/index.ts';
 import type { PendingMessage, PendingMessages } from './runtime/pending-messages.ts';
-import { nextInSendingOrder, predecessorPollDelayMs } from './runtime/predecessor-gate.ts';
+import { createPredecessorBackoff, nextInSendingOrder } from './runtime/predecessor-gate.ts';
 import { TaskStateConflictError, type TaskStateStore } from './runtime/task-state.ts';
 import type { TurnOptions, TurnOutcome } from './turn-runner.ts';
 
@@ -279,17 +279,14 @@ export function createContainerWorker(deps: ContainerWorkerDeps): ContainerWorke
       return 'not-owner';
     }
     let lastActivityAt = now();
-    /** The message waiting for its predecessor, and how often the queue was read again for it. */
-    let waiting = { messageId: '', polls: 0 };
+    const predecessorDelayMs = createPredecessorBackoff(predecessorPollMs);
     while (!stopRequested) {
       try {
         const oldest = nextInSendingOrder(await pending.list(userId));
         // Its predecessor overtaken on the bus: it goes first once queued (the gate gives up in seconds).
         if (oldest && (await deps.mustWaitForPredecessor(oldest.message))) {
           lastActivityAt = now();
-          const { messageId } = oldest.message;
-          if (waiting.messageId !== messageId) waiting = { messageId, polls: 0 };
-          await pause(predecessorPollDelayMs(waiting.polls++, predecessorPollMs));
+          await pause(predecessorDelayMs(oldest.message.messageId));
           continue;
         }
         if (oldest) {

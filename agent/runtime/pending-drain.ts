@@ -4,7 +4,7 @@ import type { TurnOptions, TurnOutcome } from '../turn-runner.ts';
 import { runUnlessCrashedTooOften } from './crash-reply.ts';
 import type { PendingMessages } from './pending-messages.ts';
 import { persist } from './persist.ts';
-import { nextInSendingOrder, predecessorPollDelayMs } from './predecessor-gate.ts';
+import { createPredecessorBackoff, nextInSendingOrder } from './predecessor-gate.ts';
 import type { TaskStateStore } from './task-state.ts';
 
 /** The few logger methods the drain uses; the Powertools logger fits. */
@@ -66,8 +66,7 @@ export function createPendingDrain(deps: PendingDrainDeps) {
     progress: { answered: number },
   ): Promise<DrainResult> {
     const { userId } = lease;
-    /** The message waiting for its predecessor, and how often the queue was looked at again for it. */
-    let waiting = { messageId: '', polls: 0 };
+    const predecessorDelayMs = createPredecessorBackoff(predecessorPollMs);
     for (;;) {
       if (lease.lost) return 'lost';
       // A task that started meanwhile takes the queue itself; two runtimes must not race on it.
@@ -83,8 +82,7 @@ export function createPendingDrain(deps: PendingDrainDeps) {
       // Its predecessor overtaken on the bus: once that one is queued, it sorts first (the gate gives up
       // after a few seconds, so a predecessor that never comes delays this one only so long).
       if (await persist(() => deps.mustWaitForPredecessor(message))) {
-        if (waiting.messageId !== message.messageId) waiting = { messageId: message.messageId, polls: 0 };
-        const delayMs = predecessorPollDelayMs(waiting.polls++, predecessorPollMs);
+        const delayMs = predecessorDelayMs(message.messageId);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         continue;
       }

@@ -3,7 +3,7 @@ import type { MessageReceived } from '../../schemas/index.ts';
 import { startLocalAws } from '../../test/fixtures/local-aws.ts';
 import { messageAt } from '../../test/fixtures/messages.ts';
 import { storeReply } from '../turn-records.ts';
-import { createPredecessorGate, nextInSendingOrder } from './predecessor-gate.ts';
+import { createPredecessorBackoff, createPredecessorGate, nextInSendingOrder } from './predecessor-gate.ts';
 
 describe('the predecessor gate (dynalite)', () => {
   let aws: Awaited<ReturnType<typeof startLocalAws>>;
@@ -60,5 +60,12 @@ describe('the predecessor gate (dynalite)', () => {
     const a = item('q-a', 'q-b');
     const b = item('q-b', 'q-a');
     expect([a, b]).toContain(nextInSendingOrder([a, b]));
+  });
+
+  it('looks again after 50 ms, doubling to 1 s while the same message waits, and from 50 ms for the next', () => {
+    const nextDelayMs = createPredecessorBackoff(50);
+    const delays = Array.from({ length: 7 }, () => nextDelayMs('m1'));
+    expect(delays).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    expect(nextDelayMs('m2')).toBe(50);
   });
 });

@@ -59,10 +59,15 @@ export function nextInSendingOrder<T extends { message: MessageReceived }>(
 }
 
 /**
- * How long to wait before looking at the queue again, the `polls`-th time (0-based) the same message waits:
- * `baseMs`, doubling up to 1 s. Most predecessors are a few ms behind; a hint naming a message that never
- * comes then costs ~15 looks in its 10 s, not 200.
+ * The delays of one holder's re-looks at its queue while the message it would answer next waits for its
+ * predecessor: `baseMs` for each newly waiting message, doubling up to 1 s while the same one waits. Most
+ * predecessors are a few ms behind; a hint naming a message that never comes then costs ~15 looks in its
+ * 10 s, not 200.
  */
-export function predecessorPollDelayMs(polls: number, baseMs: number): number {
-  return Math.min(baseMs * 2 ** polls, 1_000);
+export function createPredecessorBackoff(baseMs: number) {
+  let waiting = { messageId: '', polls: 0 };
+  return function nextDelayMs(messageId: string): number {
+    if (waiting.messageId !== messageId) waiting = { messageId, polls: 0 };
+    return Math.min(baseMs * 2 ** waiting.polls++, 1_000);
+  };
 }
